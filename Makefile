@@ -1,0 +1,75 @@
+# Stadtportal. `make help` lists the targets. The two that matter: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+export FLASK_APP := wsgi
+TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+PYTEST_WORKERS ?= auto
+
+.PHONY: help run test install install-dev assets translations migrate demo lint test-sqlite test-postgresql test-e2e benchmark clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+run: install assets translations migrate demo ## Run the portal with demo data on SQLite at http://127.0.0.1:5000
+	STADTPORTAL_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install-dev assets translations lint test-sqlite test-postgresql test-e2e ## Lint, then the whole suite on SQLite and PostgreSQL, then the browser tests
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed ## Create the virtualenv and install the pinned packages
+
+install-dev: $(VENV)/.installed-dev ## Also install the test and lint tools
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+assets: node_modules/.package-lock.json ## Install the front-end packages (KERN UX)
+
+translations: install ## Compile the German/English message catalogues
+	$(BIN)/pybabel compile --statistics -d translations
+
+migrate: install ## Apply the migrations to the development database
+	STADTPORTAL_ENV=development $(BIN)/flask db upgrade
+
+demo: install ## Load the demo data (idempotent)
+	STADTPORTAL_ENV=development $(BIN)/flask demo load
+
+lint: install-dev ## ruff, ruff format --check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-sqlite: install-dev ## The suite on SQLite
+	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not e2e"
+
+test-postgresql: install-dev ## The suite on PostgreSQL (TEST_DATABASE_URL); required when CI=true
+	@if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
+	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not e2e"; \
+	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
+	else echo "SKIPPED: PostgreSQL not reachable at $$TEST_DATABASE_URL"; fi
+
+test-e2e: install-dev assets ## Browser tests and accessibility scans in headless Chromium; required when CI=true
+	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
+	  STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m e2e; \
+	elif [ "$$CI" = "true" ]; then echo "Chromium not found, and CI=true requires it" >&2; exit 1; \
+	else echo "SKIPPED: Chromium not found (apt-get install chromium)"; fi
+
+benchmark: install-dev ## The benchmarks in benchmarks/ (see its README)
+	$(PY) benchmarks/audit_overhead.py
+	$(PY) benchmarks/audit_verify.py
+
+clean: ## Remove the virtualenv, front-end packages and the development database
+	rm -rf $(VENV) node_modules instance/stadtportal.sqlite

@@ -1,0 +1,24 @@
+"""Beteiligung: An Bürgerbeteiligungen der Stadt mitwirken: Vorschläge, Kommentare, Unterstützung."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from portal.services_registry import Landing, add_landing
+
+
+def register(app: Flask) -> None:
+    """Plug this service into the portal: blueprints, landing entry."""
+    from participation import views
+
+    app.register_blueprint(views.bp)
+    add_landing(
+        app,
+        Landing(
+            "participation",
+            _l("Beteiligung"),
+            _l("An Bürgerbeteiligungen der Stadt mitwirken: Vorschläge, Kommentare, Unterstützung."),
+            "participation.index",
+        ),
+    )

@@ -1,0 +1,24 @@
+"""Bezahlen: Gebühren der Stadt online bezahlen, mit Kassenzeichen für die Stadtkasse."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from portal.services_registry import Landing, add_landing
+
+
+def register(app: Flask) -> None:
+    """Plug this service into the portal: blueprints, landing entry."""
+    from payments import views
+
+    app.register_blueprint(views.bp)
+    add_landing(
+        app,
+        Landing(
+            "payments",
+            _l("Bezahlen"),
+            _l("Gebühren der Stadt online bezahlen, mit Kassenzeichen für die Stadtkasse."),
+            "payments.index",
+        ),
+    )

@@ -1,0 +1,84 @@
+"""Stadtportal: the portal core and the application factory."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from flask import Flask
+
+from portal.config import INSTANCE_DIR, check_production, config_for
+
+CORE_BLUEPRINTS = [
+    "portal.pages.views",
+    "portal.accounts.views",
+    "portal.accounts.me_views",
+    "portal.accounts.org_views",
+    "portal.admin.views",
+    "portal.audit.views",
+    "portal.mail.views",
+    "portal.oidc.views",
+]
+CORE_CLI = ["portal.audit.cli", "portal.mail.cli", "portal.accounts.cli", "portal.demo"]
+
+
+def create_app(test_config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
+    """Build the app: config, extensions, core blueprints, error handlers, CLI, then the configured services."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    config_class = config_for(env)
+    app.config.from_object(config_class)
+    app.config["ENV_NAME"] = config_class.__name__.removesuffix("Config").lower()
+    if test_config:
+        app.config.update(test_config)
+    if app.config["ENV_NAME"] == "production":
+        check_production(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    import portal.audit.actions  # noqa: F401  (declares the core's audit actions)
+    from portal import (
+        access,
+        errors,
+        i18n,
+        models,  # noqa: F401  (every core model, for Alembic)
+        observability,
+        security,
+    )
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    observability.init_app(app)
+    security.init_app(app)
+    from portal.accounts import sessions
+
+    sessions.init_app(app, login_manager)
+    access.init_app(app)
+    from portal import services_registry
+
+    services_registry.init_app(app)
+    errors.init_app(app)
+
+    for module_name in CORE_BLUEPRINTS:
+        module = importlib.import_module(module_name)
+        app.register_blueprint(module.bp)
+    from portal import api
+
+    api.init_app(app)
+    for module_name in CORE_CLI:
+        importlib.import_module(module_name).init_app(app)
+
+    app.extensions["stadtportal_services"] = []
+    for name in app.config["SERVICES"]:
+        service = importlib.import_module(name)
+        service.register(app)
+        app.extensions["stadtportal_services"].append(name)
+    return app

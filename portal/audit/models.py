@@ -1,0 +1,54 @@
+"""The append-only, hash-chained audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import Model
+from portal.models_base import UTCDateTime
+
+
+class AuditEvent(Model):
+    """One audited fact. Never updated, never deleted: database triggers refuse both."""
+
+    __tablename__ = "audit_event"
+
+    # Assigned by portal.audit.services.record under a lock, so the chain has no gaps or forks.
+    seq: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_type: Mapped[str] = mapped_column(sa.String(16))  # user, client, system, anonymous
+    actor_id: Mapped[str | None] = mapped_column(sa.String(64))
+    on_behalf_of: Mapped[str | None] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(100), index=True)
+    target_type: Mapped[str | None] = mapped_column(sa.String(64))
+    target_id: Mapped[str | None] = mapped_column(sa.String(64))
+    subject_user_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # the citizen concerned
+    details: Mapped[str] = mapped_column(sa.Text)  # canonical JSON, exactly as hashed
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    outcome: Mapped[str] = mapped_column(sa.String(16))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    __table_args__ = (
+        sa.CheckConstraint("outcome in ('success', 'failure', 'denied')", name="outcome"),
+        sa.CheckConstraint("actor_type in ('user', 'client', 'system', 'anonymous')", name="actor_type"),
+    )
+
+
+class AuditCheckpoint(Model):
+    """A signed statement "the chain up to seq ends in hash", made with a key kept outside the database."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    key_id: Mapped[str] = mapped_column(sa.String(64))
+    signature: Mapped[str] = mapped_column(sa.String(200))  # base64 Ed25519 over the checkpoint statement

@@ -1,0 +1,123 @@
+"""Configuration classes, chosen by the STADTPORTAL_ENV environment variable.
+
+Every setting comes from the environment with a default that is safe for the embedded demo; production
+refuses to start with a default or missing secret.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'stadtportal.sqlite'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Stadtportal <noreply@stadtportal.example>")
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Ed25519 key for signed audit checkpoints: kept outside the database on purpose.
+    AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE", str(INSTANCE_DIR / "audit-signing-key.pem"))
+
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "BundID")
+
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    LANGUAGES = ["de", "en"]
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Sign-in throttling: after SLOW failures each attempt waits, after LOCK the key is locked.
+    LOGIN_SLOW_AFTER = 3
+    LOGIN_LOCK_AFTER = int(os.environ.get("LOGIN_LOCK_AFTER", "5"))
+    LOGIN_IP_LOCK_AFTER = int(os.environ.get("LOGIN_IP_LOCK_AFTER", "20"))
+    LOGIN_LOCK_MINUTES = 15
+
+    EMAIL_TOKEN_HOURS = 24
+    PASSWORD_RESET_MINUTES = 60
+
+    API_TITLE = "Stadtportal API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    # The services this city runs; the core imports them by name (see portal.create_app).
+    SERVICES = _list("STADTPORTAL_SERVICES", ["appointments", "payments", "participation", "dataaccess", "permits"])
+    DEMO = False
+    TESTING = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    DEMO = True
+
+
+class TestConfig(Config):
+    TESTING = True
+    DEMO = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}
+
+
+def config_for(env: str | None) -> type[Config]:
+    name = (env or os.environ.get("STADTPORTAL_ENV") or "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"STADTPORTAL_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+
+
+def check_production(config: dict) -> None:
+    """Refuse to run production with a secret anybody could know."""
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEV_SECRET_KEY or len(secret) < 32:
+        raise RuntimeError("Production needs SECRET_KEY: a random value of at least 32 characters.")
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise RuntimeError("Production needs DATABASE_URL pointing at PostgreSQL.")

@@ -1,0 +1,120 @@
+"""One error shape: HTML pages in the layout for people, RFC 9457 problem JSON for the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_BASE = "https://stadtportal.example/problems/"
+
+TITLES = {
+    400: _l("Die Anfrage ist ungültig"),
+    401: _l("Anmeldung erforderlich"),
+    403: _l("Kein Zugriff"),
+    404: _l("Seite nicht gefunden"),
+    405: _l("Methode nicht erlaubt"),
+    409: _l("Konflikt mit dem aktuellen Stand"),
+    413: _l("Die Anfrage ist zu groß"),
+    415: _l("Format nicht unterstützt"),
+    422: _l("Die Eingaben sind nicht gültig"),
+    429: _l("Zu viele Anfragen"),
+    500: _l("Ein interner Fehler ist aufgetreten"),
+    503: _l("Der Dienst ist vorübergehend nicht erreichbar"),
+}
+PAGES = {400, 403, 404, 409, 429, 500}
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    type_: str | None = None,
+    title: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+    **extra: Any,
+) -> Response:
+    """An RFC 9457 problem response. `errors` maps field names to messages."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (type_ or str(status)),
+        "title": title or str(TITLES.get(status, "Error")),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _wants_problem() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
+        in {"application/json", "application/problem+json"}
+    )
+
+
+def _detail_of(error: HTTPException) -> str | None:
+    description = error.description
+    # Werkzeug's generic English descriptions say less than our titles; only keep ones we wrote.
+    if description and description != type(error).description:
+        return str(description)
+    return None
+
+
+def handle_http_error(error: HTTPException) -> Any:
+    status = error.code or 500
+    if _wants_problem():
+        errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+        flat = _flatten_errors(errors) if errors else None
+        response = problem(status, _detail_of(error), errors=flat)
+    else:
+        template = f"errors/{status if status in PAGES else 'generic'}.html"
+        response = Response(
+            render_template(template, status=status, title=TITLES.get(status, ""), detail=_detail_of(error)),
+            status=status,
+        )
+    if status == 429 and error.response is not None:
+        retry = error.response.headers.get("Retry-After")
+        if retry:
+            response.headers["Retry-After"] = retry
+    return response
+
+
+def _flatten_errors(messages: Any) -> dict[str, list[str]]:
+    """flask-smorest nests messages by location ({"json": {"email": [...]}}); clients want field → list."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for location, fields in messages.items():
+            if isinstance(fields, dict):
+                for name, msgs in fields.items():
+                    flat[name] = [str(m) for m in msgs] if isinstance(msgs, list) else [str(msgs)]
+            else:
+                flat[location] = [str(m) for m in fields] if isinstance(fields, list) else [str(fields)]
+    return flat
+
+
+def handle_csrf_error(error: CSRFError) -> Any:
+    return handle_http_error(error)
+
+
+def handle_unexpected(error: Exception) -> Any:
+    # Logged with its traceback for operators; the client sees no internals.
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error", exc_info=error)
+    return handle_http_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    if not app.debug:
+        app.register_error_handler(Exception, handle_unexpected)

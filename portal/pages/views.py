@@ -1,0 +1,91 @@
+"""Public pages: home, legal pages, language switch, health check, front-end assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_from_directory
+
+from portal import access
+from portal.config import BASE_DIR
+from portal.extensions import db
+from portal.i18n import LANGUAGE_COOKIE
+
+bp = Blueprint("pages", __name__)
+
+ASSET_DIR = BASE_DIR / "node_modules" / "@kern-ux" / "native" / "dist"
+
+
+@bp.get("/")
+@access.public
+def home():
+    return render_template("portal/home.html", services=current_app.extensions.get("stadtportal_landing", []))
+
+
+@bp.get("/impressum")
+@access.public
+def impressum():
+    return render_template("portal/impressum.html")
+
+
+@bp.get("/datenschutz")
+@access.public
+def datenschutz():
+    return render_template("portal/datenschutz.html")
+
+
+@bp.get("/barrierefreiheit")
+@access.public
+def barrierefreiheit():
+    return render_template("portal/barrierefreiheit.html")
+
+
+@bp.get("/api")
+@access.public
+def api_docs():
+    from portal.api import describe_api
+
+    return render_template("portal/api_docs.html", api=describe_api())
+
+
+@bp.post("/sprache")
+@access.public
+def set_language():
+    language = request.form.get("language", "de")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    target = request.form.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    return response
+
+
+@bp.get("/healthz")
+@access.public
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok")
+
+
+@bp.get("/assets/<path:filename>")
+@access.public
+def asset(filename: str):
+    """KERN UX from its npm package, so nothing third-party is copied into static/."""
+    if not (ASSET_DIR / Path(filename)).resolve().is_relative_to(ASSET_DIR.resolve()):
+        abort(404)
+    return send_from_directory(ASSET_DIR, filename, max_age=86400)

@@ -1,0 +1,35 @@
+"""How a service package plugs into the portal without the core knowing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+
+@dataclass(frozen=True)
+class Landing:
+    name: str
+    title: str
+    summary: str
+    endpoint: str
+
+
+def add_landing(app: Flask, landing: Landing) -> None:
+    """List a service on the home page and in the main navigation."""
+    app.extensions.setdefault("stadtportal_landing", []).append(landing)
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def navigation_helper() -> dict:
+        from flask import request, url_for
+
+        def navigation() -> list[dict]:
+            items = []
+            for landing in app.extensions.get("stadtportal_landing", []):
+                url = url_for(landing.endpoint)
+                items.append({"url": url, "label": landing.title, "current": request.path.startswith(url)})
+            return items
+
+        return {"navigation": navigation}

@@ -1,0 +1,37 @@
+"""The factory builds, the schema comes from the migrations, and the core pages answer."""
+
+import pytest
+import sqlalchemy as sa
+
+from portal.extensions import db
+
+
+def test_migrations_build_every_model_table(app):
+    tables = set(sa.inspect(db.engine).get_table_names())
+    assert set(db.metadata.tables) <= tables
+
+
+@pytest.mark.parametrize("path", ["/", "/impressum", "/datenschutz", "/barrierefreiheit", "/api", "/termine/"])
+def test_public_pages_render_in_german_by_default(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert '<html lang="de">' in response.get_data(as_text=True)
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_unknown_api_path_answers_problem_json(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 404
+
+
+def test_unknown_page_answers_html_in_the_layout(client):
+    response = client.get("/nothing-here")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.get_data(as_text=True)
