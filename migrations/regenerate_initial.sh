@@ -3,6 +3,9 @@
 # After that release this script goes away and every schema change gets a revision of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Helpers may run this at the same time: one at a time.
+exec 9>/tmp/stadtportal-regenerate.lock
+flock 9
 tmp=$(mktemp -d)
 trap 'mv "$tmp"/versions/*.py migrations/versions/ 2>/dev/null || true; rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/versions"

@@ -19,6 +19,7 @@ CORE_BLUEPRINTS = [
     "portal.audit.views",
     "portal.mail.views",
     "portal.oidc.views",
+    "portal.admin.tokens_views",
 ]
 CORE_CLI = ["portal.audit.cli", "portal.mail.cli", "portal.accounts.cli", "portal.demo"]
 
@@ -73,6 +74,9 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     from portal import api
 
     api.init_app(app)
+    from portal import metrics
+
+    metrics.init_app(app)
     for module_name in CORE_CLI:
         importlib.import_module(module_name).init_app(app)
 
