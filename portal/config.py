@@ -41,6 +41,10 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Stadtportal <noreply@stadtportal.example>")
 
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))  # seconds; far below the 10-minute delivery claim
+    ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "barrierefreiheit@stadt.example")
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
 
@@ -51,6 +55,8 @@ class Config:
     OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
     OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
     OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "BundID")
+    # The claim carrying the assurance level ("Vertrauensniveau"); BundID via Keycloak sends it as acr.
+    OIDC_ASSURANCE_CLAIM = os.environ.get("OIDC_ASSURANCE_CLAIM", "acr")
 
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -64,6 +70,7 @@ class Config:
 
     # Sign-in throttling: after SLOW failures each attempt waits, after LOCK the key is locked.
     LOGIN_SLOW_AFTER = 3
+    LOGIN_SLOW_SECONDS = 0.5  # per failure beyond LOGIN_SLOW_AFTER, capped at 2 s
     LOGIN_LOCK_AFTER = int(os.environ.get("LOGIN_LOCK_AFTER", "5"))
     LOGIN_IP_LOCK_AFTER = int(os.environ.get("LOGIN_IP_LOCK_AFTER", "20"))
     LOGIN_LOCK_MINUTES = 15
@@ -95,6 +102,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    LOGIN_SLOW_SECONDS = 0.0
 
 
 class ProductionConfig(Config):
