@@ -55,7 +55,7 @@ def roles(*names: str) -> Callable[[F], F]:
 
 
 def token(scope: str) -> Callable[[F], F]:
-    """A bearer token with this scope, or a signed-in staff member's session (for the docs page)."""
+    """A bearer token carrying this scope (Authorization: Bearer sp_...)."""
     return _declare(AccessRule("token", scope=scope))
 
 

@@ -26,6 +26,12 @@ class Actor:
             return f"token:{self.token.id}"
         return None
 
+    @property
+    def organisation_id(self) -> int | None:
+        if self.on_behalf_of and self.on_behalf_of.startswith("organisation:"):
+            return int(self.on_behalf_of.split(":", 1)[1])
+        return None
+
     def has_role(self, role: str, department_id: int | None = None) -> bool:
         return self.user is not None and self.user.has_role(role, department_id)
 
@@ -57,5 +63,11 @@ def current_actor() -> Actor:
     if token is not None:
         return Actor.for_token(token)
     if current_user.is_authenticated:
-        return Actor.for_user(current_user._get_current_object())  # type: ignore[attr-defined]
+        from portal.accounts.services.organisations import acting_organisation_id
+
+        organisation_id = acting_organisation_id()
+        return Actor.for_user(
+            current_user._get_current_object(),  # type: ignore[attr-defined]
+            on_behalf_of=f"organisation:{organisation_id}" if organisation_id is not None else None,
+        )
     return ANONYMOUS

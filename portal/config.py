@@ -57,6 +57,7 @@ class Config:
     OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "BundID")
     # The claim carrying the assurance level ("Vertrauensniveau"); BundID via Keycloak sends it as acr.
     OIDC_ASSURANCE_CLAIM = os.environ.get("OIDC_ASSURANCE_CLAIM", "acr")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
 
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -70,7 +71,8 @@ class Config:
 
     # Sign-in throttling: after SLOW failures each attempt waits, after LOCK the key is locked.
     LOGIN_SLOW_AFTER = 3
-    LOGIN_SLOW_SECONDS = 0.5  # per failure beyond LOGIN_SLOW_AFTER, capped at 2 s
+    LOGIN_SLOW_SECONDS = 0.5  # per failure beyond LOGIN_SLOW_AFTER ...
+    LOGIN_SLOW_MAX_SECONDS = 2.0  # ... capped here, then the lock takes over
     LOGIN_LOCK_AFTER = int(os.environ.get("LOGIN_LOCK_AFTER", "5"))
     LOGIN_IP_LOCK_AFTER = int(os.environ.get("LOGIN_IP_LOCK_AFTER", "20"))
     LOGIN_LOCK_MINUTES = 15

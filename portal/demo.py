@@ -23,5 +23,14 @@ def load() -> None:
     click.echo("Demo data loaded.")
 
 
+@demo_cli.command("totp")
+@click.argument("email")
+def totp(email: str) -> None:
+    """Print the current two-factor code of a demo staff account (all share the README's secret)."""
+    from portal.demo_data import current_totp_code
+
+    click.echo(current_totp_code(email))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)

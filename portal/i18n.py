@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 
 from portal.extensions import babel
@@ -12,6 +12,8 @@ LANGUAGE_COOKIE = "sp_lang"
 
 def select_locale() -> str:
     languages = ["de", "en"]
+    if not has_request_context():  # CLI commands and workers: German, the default language
+        return "de"
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

@@ -100,10 +100,15 @@ def app_config(database_url: str, tmp_path: Path) -> dict:
 
 @pytest.fixture
 def app(app_config: dict):
+    from flask import g
+
     from portal import create_app
     from portal.extensions import db
 
     app = create_app(app_config, env="test")
+    # The fixture keeps one app context open for the test body, so Flask would reuse its `g` for every
+    # request the test makes; in production each request gets a fresh one. Give tests the same.
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: g.__dict__.clear())
     with app.app_context():
         yield app
         db.session.remove()

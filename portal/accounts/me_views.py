@@ -1,15 +1,145 @@
-"""Mein Konto: profile, security, data export, deletion."""
+"""Mein Konto: overview, profile, security (two-factor, sessions, password), data export, deletion."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+import json
+from datetime import datetime
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from portal import access
+from portal.accounts.forms import ChangePasswordForm, DeleteAccountForm, ProfileForm
+from portal.accounts.services import organisations, passwords, profile, totp
+from portal.accounts.services.common import AccountError
+from portal.actors import current_actor
+from portal.timeutil import to_berlin
 
 bp = Blueprint("me", __name__, url_prefix="/konto")
+
+# The audit log page is built by another part of the portal; we only link to its path.
+PROTOCOL_PATH = "/konto/protokoll"
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    def berlin(value: datetime | None) -> str:
+        return to_berlin(value).strftime("%d.%m.%Y, %H:%M") if value else "–"
+
+    return {"berlin": berlin}
 
 
 @bp.get("/")
 @access.signed_in
 def index():
-    abort(501)
+    actor = current_actor()
+    return render_template(
+        "me/index.html",
+        user=actor.user,
+        memberships=organisations.my_organisations(actor),
+        protocol_path=PROTOCOL_PATH,
+    )
+
+
+@bp.route("/profil", methods=["GET", "POST"])
+@access.signed_in
+def profile_page():
+    actor = current_actor()
+    user = actor.user
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            changed = profile.update_profile(actor, form.display_name.data or "", form.language.data or "de")
+        except AccountError as error:
+            form.language.errors = [*form.language.errors, error.message]
+        else:
+            flash(_("Ihre Angaben sind gespeichert.") if changed else _("Es gab nichts zu ändern."), "success")
+            return redirect(url_for(".profile_page"))
+    return render_template("me/profile.html", form=form)
+
+
+def _security_page(password_form: ChangePasswordForm, status: int = 200):
+    return (
+        render_template(
+            "me/security.html", status=profile.security_status(current_actor()), password_form=password_form
+        ),
+        status,
+    )
+
+
+@bp.get("/sicherheit")
+@access.signed_in
+def security():
+    return _security_page(ChangePasswordForm(prefix="pw"))
+
+
+@bp.post("/sicherheit/passwort")
+@access.signed_in
+def change_password():
+    form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            passwords.change_password(current_actor(), form.current_password.data or "", form.password.data or "")
+        except AccountError as error:
+            form.current_password.errors = [*form.current_password.errors, error.message]
+        else:
+            flash(_("Ihr Passwort ist geändert. Andere Geräte wurden abgemeldet."), "success")
+            return redirect(url_for(".security"))
+    return _security_page(form, 422)
+
+
+@bp.post("/sicherheit/sitzungen/<int:session_id>/beenden")
+@access.signed_in
+def revoke_session(session_id: int):
+    try:
+        profile.revoke_session(current_actor(), session_id)
+    except AccountError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(_("Die Sitzung ist beendet."), "success")
+    return redirect(url_for(".security"))
+
+
+@bp.post("/sicherheit/sitzungen/andere-beenden")
+@access.signed_in
+def revoke_other_sessions():
+    count = profile.revoke_other_sessions(current_actor())
+    flash(_("%(count)s andere Sitzung(en) beendet.", count=count), "success")
+    return redirect(url_for(".security"))
+
+
+@bp.post("/sicherheit/wiederherstellungscodes")
+@access.signed_in
+def regenerate_recovery_codes():
+    try:
+        codes = totp.regenerate_recovery_codes(current_actor())
+    except AccountError as error:
+        flash(str(error.message), "danger")
+        return redirect(url_for(".security"))
+    return render_template("accounts/recovery_codes.html", codes=codes, first_setup=False)
+
+
+@bp.get("/daten")
+@access.signed_in
+def export():
+    data = profile.export_data(current_actor())
+    response = Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="stadtportal-meine-daten.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/loeschen", methods=["GET", "POST"])
+@access.signed_in
+def delete():
+    actor = current_actor()
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            profile.delete_account(actor, form.password.data)
+        except AccountError as error:
+            form.password.errors = [*form.password.errors, error.message]
+        else:
+            return render_template("me/deleted.html")
+    has_password = actor.user is not None and actor.user.password_hash is not None
+    return render_template("me/delete.html", form=form, has_password=has_password)

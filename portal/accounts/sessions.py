@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_login import LoginManager, login_user, logout_user
 
 from portal.accounts.models import User, UserSession
 from portal.extensions import db
 from portal.timeutil import utcnow
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 def _hash(raw: str) -> str:
@@ -28,7 +31,31 @@ def load_user(raw_token: str) -> User | None:
         return None
     user: User = row.User
     user.session_token = raw_token
+    _touch(row.UserSession)
     return user
+
+
+def _touch(row: UserSession) -> None:
+    """Keep "last seen" roughly current for the session list, without a write on every request.
+
+    The loader runs when the access hook first asks for current_user, before any view changes anything, so
+    committing here cannot commit half of a use case.
+    """
+    now = utcnow()
+    if row.last_seen_at is not None and now - row.last_seen_at < LAST_SEEN_RESOLUTION:
+        return
+    row.last_seen_at = now
+    try:
+        db.session.commit()
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+
+
+def _clear_flask_session() -> None:
+    """Empty the cookie session, and forget the CSRF token Flask-WTF cached for it in `g`: otherwise a form
+    rendered later in the same app context would carry a token whose session half is gone."""
+    session.clear()
+    g.pop("csrf_token", None)
 
 
 def start_session(user: User, method: str) -> UserSession:
@@ -36,7 +63,7 @@ def start_session(user: User, method: str) -> UserSession:
 
     Adds the UserSession row to the current transaction; the caller commits (with its audit event).
     """
-    session.clear()
+    _clear_flask_session()
     raw = secrets.token_urlsafe(32)
     row = UserSession(
         token_hash=_hash(raw),
@@ -64,7 +91,7 @@ def end_session(user: User) -> None:
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
     logout_user()
-    session.clear()
+    _clear_flask_session()
 
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:

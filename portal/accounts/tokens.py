@@ -1,41 +1,205 @@
-"""Bearer tokens for staff and machine clients: hashed, scoped, expiring, revocable."""
+"""Bearer tokens for staff and machine clients: hashed, scoped, expiring, revocable.
+
+The raw token ("sp_" + 32 random bytes, urlsafe) is returned once at creation and never stored; the
+database keeps its SHA-256 (enough for a high-entropy secret: there is nothing to brute-force) and the
+first characters, so operators can tell tokens apart.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, g, request
+from flask import g, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Forbidden, Unauthorized
 
-from portal.accounts.models import ApiToken
+from portal.accounts.models import ApiToken, User
+from portal.actors import Actor
+from portal.audit import services as audit
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import as_utc, utcnow
+from portal.transaction import transaction
 
 TOKEN_PREFIX = "sp_"  # noqa: S105 - a public prefix, not a secret
+# One scope per service blueprint, plus the operators' read-only feeds.
+ALLOWED_SCOPES = ("appointments", "payments", "participation", "dataaccess", "permits", "audit", "metrics")
+DEFAULT_DAYS = 90
+MAX_DAYS = 730
+SHOWN_PREFIX_LENGTH = 10
+
+
+class TokenError(Exception):
+    """A token request that breaks a rule; the message is shown to the operator as it is."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class TokenPermissionError(TokenError):
+    pass
 
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def find_valid_token(raw: str) -> ApiToken | None:
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
-    if token is None or token.revoked_at is not None:
+def _require_admin(actor: Actor) -> None:
+    if actor.kind == "system" or actor.has_role("platform_admin"):
+        return
+    raise TokenPermissionError(_l("Nur die Plattform-Administration verwaltet API-Zugänge."))
+
+
+def _clean_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = sorted({s.strip() for s in scopes if s and s.strip()})
+    if not chosen:
+        raise TokenError(_l("Wählen Sie mindestens einen Bereich."), "scopes")
+    unknown = [s for s in chosen if s not in ALLOWED_SCOPES]
+    if unknown:
+        raise TokenError(
+            _l(
+                "Unbekannter Bereich: %(scopes)s. Erlaubt: %(allowed)s.",
+                scopes=", ".join(unknown),
+                allowed=", ".join(ALLOWED_SCOPES),
+            ),
+            "scopes",
+        )
+    return chosen
+
+
+def create_token(
+    actor: Actor,
+    name: str,
+    scopes: Iterable[str],
+    user: User | str | None = None,
+    expires_in_days: int = DEFAULT_DAYS,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its raw value, which is shown once and never again.
+
+    `user` (a User or an email address) makes the token act as that staff member; without it the token
+    is a machine client.
+    """
+    _require_admin(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise TokenError(_l("Geben Sie einen Namen mit höchstens 100 Zeichen an."), "name")
+    chosen = _clean_scopes(scopes)
+    if not 1 <= expires_in_days <= MAX_DAYS:
+        raise TokenError(_l("Die Gültigkeit muss zwischen 1 und %(max)s Tagen liegen.", max=MAX_DAYS), "days")
+    with transaction():
+        owner = _resolve_user(user)
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken(
+            name=name,
+            token_hash=hash_token(raw),
+            prefix=raw[:SHOWN_PREFIX_LENGTH],
+            scopes=" ".join(chosen),
+            user_id=owner.id if owner else None,
+            created_by_id=actor.user.id if actor.user else None,
+            expires_at=utcnow() + timedelta(days=expires_in_days),
+        )
+        db.session.add(token)
+        audit.record(
+            "token.created",
+            actor,
+            target=token,
+            name=name,
+            scopes=chosen,
+            days=expires_in_days,
+            for_user=owner.id if owner else None,
+        )
+    return token, raw
+
+
+def _resolve_user(user: User | str | None) -> User | None:
+    if user is None or user == "":
         return None
-    if token.expires_at is not None and token.expires_at <= utcnow():
+    if isinstance(user, str):
+        found = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == user.strip().lower()))
+        if found is None:
+            raise TokenError(_l("Es gibt kein Konto mit dieser E-Mail-Adresse."), "user")
+        user = found
+    if not user.is_active or not user.is_staff:
+        raise TokenError(_l("Zugänge für Personen gibt es nur für aktive Beschäftigte."), "user")
+    return user
+
+
+def revoke_token(actor: Actor, token_id: int) -> ApiToken:
+    """Revoke a token at once. Revoking it again changes nothing."""
+    _require_admin(actor)
+    with transaction():
+        token = db.session.get(ApiToken, token_id)
+        if token is None:
+            raise TokenError(_l("Diesen Zugang gibt es nicht."), "id")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            audit.record("token.revoked", actor, target=token, name=token.name)
+    return token
+
+
+def list_tokens(actor: Actor) -> list[ApiToken]:
+    """Every token, newest first, with its state (see `token_state`)."""
+    _require_admin(actor)
+    return list(db.session.scalars(sa.select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def token_state(token: ApiToken) -> str:
+    """active, expired or revoked."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and as_utc(token.expires_at) <= utcnow():
+        return "expired"
+    return "active"
+
+
+def find_valid_token(raw: str) -> ApiToken | None:
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    if token is None or token_state(token) != "active":
+        return None
+    if token.user is not None and not token.user.is_active:
         return None
     return token
 
 
+def _unauthorized(error: str | None = None) -> Unauthorized:
+    params: dict[str, str | None] = {"realm": "stadtportal"}
+    if error:
+        params["error"] = error
+    return Unauthorized(www_authenticate=WWWAuthenticate("bearer", params))
+
+
 def authenticate_request(scope: str) -> ApiToken:
-    """Check the request's bearer token for `scope`; abort 401/403 with a problem response otherwise."""
+    """Check the request's bearer token for `scope`; raise 401/403 (answered as problem JSON) otherwise.
+
+    Each use is audited and stamps last_used_at in a small transaction of its own, committed before the
+    view runs: the use happened even if the view then fails.
+    """
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
-        abort(401)
+        raise _unauthorized()
     token = find_valid_token(header[7:].strip())
     if token is None:
-        abort(401)
-    if scope not in token.scope_set:
-        abort(403)
+        raise _unauthorized("invalid_token")
+    allowed = scope in token.scope_set
+    with transaction():
+        token.last_used_at = utcnow()
+        audit.record(
+            "token.used",
+            Actor.for_token(token),
+            target=token,
+            outcome="success" if allowed else "denied",
+            scope=scope,
+            endpoint=request.endpoint,
+        )
+    if not allowed:
+        raise Forbidden(_l("Dieser Zugang hat nicht den Bereich „%(scope)s“.", scope=scope))
     g.api_token = token
     return token

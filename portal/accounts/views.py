@@ -1,33 +1,186 @@
-"""Sign-in, registration, verification, password reset, two-factor authentication."""
+"""Sign-in, registration, verification, password reset, two-factor authentication, invitations."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from portal import access
+from portal.accounts.forms import CodeForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm
+from portal.accounts.services import invitations, passwords, registration, signin, totp
+from portal.accounts.services.common import AccountError, NotAllowedError
+from portal.accounts.services.signin import Outcome
+from portal.actors import current_actor
+from portal.timeutil import to_berlin
 
 bp = Blueprint("accounts", __name__)
+
+
+def safe_next(value: str | None) -> str | None:
+    """Only paths on this site: an open redirect would make our sign-in page a phishing aid."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    return value
+
+
+def _locked_message(result: signin.SignInResult) -> str:
+    until = to_berlin(result.locked_until).strftime("%H:%M") if result.locked_until else ""
+    return _("Anmeldung gesperrt: zu viele Fehlversuche, wieder möglich um %(time)s Uhr.", time=until)
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
 @access.public
 def login():
-    abort(501)
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("me.index"))
+    form = LoginForm()
+    alert = None
+    resend_form = None
+    if form.validate_on_submit():
+        result = signin.sign_in(form.email.data or "", form.password.data or "", request.remote_addr, next_url)
+        if result.outcome is Outcome.SIGNED_IN:
+            return redirect(next_url or url_for("me.index"))
+        if result.outcome is Outcome.NEEDS_TOTP:
+            return redirect(url_for(".login_totp"))
+        if result.outcome is Outcome.LOCKED:
+            alert = _locked_message(result)
+        elif result.outcome is Outcome.UNVERIFIED:
+            resend_form = EmailForm(formdata=None, email=form.email.data)
+        else:
+            form.email.errors = [*form.email.errors, _("E-Mail-Adresse oder Passwort ist nicht richtig.")]
+    return render_template("accounts/login.html", form=form, next=next_url, alert=alert, resend_form=resend_form)
+
+
+@bp.route("/anmelden/zwei-faktor", methods=["GET", "POST"])
+@access.public
+def login_totp():
+    if signin.pending_user_id() is None:
+        if current_user.is_authenticated:
+            return redirect(url_for("me.index"))
+        flash(_("Bitte melden Sie sich erneut mit E-Mail-Adresse und Passwort an."), "info")
+        return redirect(url_for(".login"))
+    form = CodeForm()
+    alert = None
+    if form.validate_on_submit():
+        next_url = safe_next(signin.pending_next_url())
+        result = signin.complete_totp(form.code.data or "", request.remote_addr)
+        if result.outcome is Outcome.SIGNED_IN:
+            return redirect(next_url or url_for("me.index"))
+        if result.outcome is Outcome.EXPIRED:
+            flash(_("Bitte melden Sie sich erneut mit E-Mail-Adresse und Passwort an."), "info")
+            return redirect(url_for(".login"))
+        if result.outcome is Outcome.LOCKED:
+            alert = _locked_message(result)
+        else:
+            form.code.errors = [*form.code.errors, _("Der Code ist nicht gültig oder wurde schon verwendet.")]
+    return render_template("accounts/login_totp.html", form=form, alert=alert)
 
 
 @bp.route("/registrieren", methods=["GET", "POST"])
 @access.public
 def register():
-    abort(501)
+    if current_user.is_authenticated:
+        return redirect(url_for("me.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        from flask_babel import get_locale
+
+        registration.register(
+            form.display_name.data or "", form.email.data or "", form.password.data or "", str(get_locale() or "de")
+        )
+        return render_template("accounts/check_mail.html", email=form.email.data, purpose="register")
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/email-bestaetigen/<token>")
+@access.public
+def verify_email(token: str):
+    if registration.verify_email(token):
+        flash(_("Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."), "success")
+        return redirect(url_for(".login"))
+    return render_template("accounts/link_invalid.html", resend_form=EmailForm(formdata=None)), 404
+
+
+@bp.route("/email-bestaetigen/erneut-senden", methods=["GET", "POST"])
+@access.public
+def resend_verification():
+    form = EmailForm()
+    if form.validate_on_submit():
+        registration.resend_verification(form.email.data or "")
+        return render_template("accounts/check_mail.html", email=form.email.data, purpose="resend")
+    return render_template("accounts/resend.html", form=form)
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@access.public
+def password_forgot():
+    form = EmailForm()
+    if form.validate_on_submit():
+        passwords.request_reset(form.email.data or "")
+        return render_template("accounts/check_mail.html", email=form.email.data, purpose="reset")
+    return render_template("accounts/password_forgot.html", form=form)
+
+
+@bp.route("/passwort-zuruecksetzen/<token>", methods=["GET", "POST"])
+@access.public
+def password_reset(token: str):
+    if not passwords.reset_token_is_valid(token):
+        return render_template("accounts/reset_invalid.html"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        if passwords.reset_password(token, form.password.data or ""):
+            flash(_("Ihr Passwort ist geändert. Bitte melden Sie sich mit dem neuen Passwort an."), "success")
+            return redirect(url_for(".login"))
+        return render_template("accounts/reset_invalid.html"), 404
+    return render_template("accounts/password_reset.html", form=form)
 
 
 @bp.post("/abmelden")
 @access.signed_in_before_mfa
 def logout():
-    abort(501)
+    signin.sign_out(current_actor())
+    flash(_("Sie sind abgemeldet."), "success")
+    return redirect(url_for("pages.home"))
 
 
 @bp.route("/konto/zwei-faktor/einrichten", methods=["GET", "POST"])
 @access.signed_in_before_mfa
 def totp_setup():
-    abort(501)
+    actor = current_actor()
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = totp.confirm_setup(actor, form.code.data or "")
+        except AccountError as error:
+            form.code.errors = [*form.code.errors, error.message]
+        else:
+            return render_template("accounts/recovery_codes.html", codes=codes, first_setup=True)
+    setup = totp.begin_setup(actor)
+    if setup.enabled:
+        flash(_("Die Zwei-Faktor-Authentisierung ist bereits eingerichtet."), "info")
+        return redirect(url_for("me.security"))
+    return render_template("accounts/totp_setup.html", form=form, setup=setup)
+
+
+@bp.route("/einladung/<token>", methods=["GET", "POST"])
+@access.public
+def invitation(token: str):
+    offer = invitations.describe_invitation(token)
+    if offer is None:
+        return render_template("accounts/invitation_invalid.html"), 404
+    error = None
+    if request.method == "POST":
+        if not current_user.is_authenticated:
+            return redirect(url_for(".login", next=request.path))
+        try:
+            accepted = invitations.accept_invitation(current_actor(), token)
+        except (AccountError, NotAllowedError) as refusal:
+            error = refusal.message
+        else:
+            flash(_("Sie haben die Einladung angenommen."), "success")
+            if accepted.kind == "organisation" and accepted.organisation_id is not None:
+                return redirect(url_for("orgs.detail", organisation_id=accepted.organisation_id))
+            return redirect(url_for("me.index"))
+    return render_template("accounts/invitation.html", offer=offer, token=token, error=error)

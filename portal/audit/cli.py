@@ -1,9 +1,157 @@
-"""Operator commands; filled in by the foundation issue's work on this area."""
+"""`flask audit ...`: signed checkpoints, the public key for auditors, and the chain verifier."""
 
 from __future__ import annotations
 
-from flask import Flask
+import os
+import stat
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.audit import checkpoints
+from portal.audit.verify import DEFAULT_BATCH, last_seq, verify_chain
+from portal.extensions import db
+
+audit_cli = AppGroup("audit", help="The hash-chained audit trail: checkpoints and verification.")
+
+
+def _key_file() -> str:
+    return str(current_app.config["AUDIT_SIGNING_KEY_FILE"])
+
+
+def _warn_if_readable_by_others(path: str) -> None:
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        click.echo(f"warning: {path} has mode {mode:04o}; it should be 0600", err=True)
+
+
+@audit_cli.command("keygen")
+def keygen() -> None:
+    """Create the Ed25519 signing key (mode 0600) at AUDIT_SIGNING_KEY_FILE. Never overwrites a key."""
+    path = _key_file()
+    try:
+        key = checkpoints.generate_key_file(path)
+    except FileExistsError:
+        raise click.ClickException(
+            f"{path} exists already; old checkpoints were signed with it, so it is not replaced"
+        ) from None
+    click.echo(f"Created {path} (key id {checkpoints.key_id_of(key.public_key())}).")
+    click.echo("Give auditors the public key: flask audit public-key --output audit-public-key.pem")
+
+
+@audit_cli.command("public-key")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the PEM here instead of stdout.")
+def public_key(output: str | None) -> None:
+    """Print the public key (PEM) that verifies checkpoint signatures; safe to hand to auditors."""
+    try:
+        key = checkpoints.load_private_key(_key_file()).public_key()
+    except checkpoints.CheckpointKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    pem = checkpoints.public_key_pem(key)
+    if output:
+        Path(output).write_text(pem)
+        click.echo(f"Wrote {output} (key id {checkpoints.key_id_of(key)}).", err=True)
+    else:
+        click.echo(pem, nl=False)
+        click.echo(f"key id {checkpoints.key_id_of(key)}", err=True)
+
+
+@audit_cli.command("checkpoint")
+def checkpoint() -> None:
+    """Sign the chain's current end and store the checkpoint (run it daily, e.g. from cron)."""
+    path = _key_file()
+    try:
+        row, created = checkpoints.create_checkpoint(path)
+    except checkpoints.CheckpointKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    if created:
+        click.echo(f"Created the signing key {path} (mode 0600).", err=True)
+    else:
+        _warn_if_readable_by_others(path)
+    click.echo(f"Checkpoint {row.id}: seq={row.seq} hash={row.hash} key={row.key_id}")
+
+
+def _public_keys(paths: tuple[str, ...]) -> dict:
+    keys = []
+    if paths:
+        keys = [checkpoints.load_public_key(p) for p in paths]
+    elif Path(_key_file()).exists():
+        keys = [checkpoints.load_public_key(_key_file())]
+    return checkpoints.keyring(keys)
+
+
+class _Progress:
+    """A bar on a terminal; on a pipe or in a log, a line to stderr every few seconds."""
+
+    def __init__(self, total: int, quiet: bool, every_seconds: float = 2.0) -> None:
+        self.total, self.done, self.quiet, self.every = total, 0, quiet, every_seconds
+        self.bar = None
+        self.last_line = time.monotonic()
+        if not quiet and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label="Verifying", file=sys.stderr)
+            self.bar.__enter__()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif not self.quiet and time.monotonic() - self.last_line >= self.every:
+            self.last_line = time.monotonic()
+            click.echo(f"verified {self.done} of about {self.total} events", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@audit_cli.command("verify")
+@click.option(
+    "--public-key",
+    "public_key_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM public key(s) for checkpoint signatures (default: the public half of AUDIT_SIGNING_KEY_FILE).",
+)
+@click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, help="Events fetched per query.")
+@click.option("--max-problems", default=1, show_default=True, help="Stop after this many findings.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def verify(public_key_files: tuple[str, ...], batch_size: int, max_problems: int, quiet: bool) -> None:
+    """Recompute every hash and link, look for gaps, and check every signed checkpoint.
+
+    Exits 0 when the chain is intact, 1 naming the first broken seq otherwise.
+    """
+    try:
+        keys = _public_keys(public_key_files)
+    except checkpoints.CheckpointKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = db.engine
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    # One snapshot for the whole run: the checkpoints read first and the events read later agree.
+    with engine.connect().execution_options(**options) as connection:
+        progress = _Progress(last_seq(connection), quiet)
+        try:
+            result = verify_chain(
+                connection, keys, batch_size=batch_size, progress=progress, max_problems=max(1, max_problems)
+            )
+        finally:
+            progress.close()
+            connection.rollback()
+    summary = (
+        f"{result.events} events checked, {result.checkpoints} checkpoints verified "
+        f"in {result.seconds:.1f} s ({result.rate:,.0f} events/s)"
+    )
+    if result.ok:
+        click.echo(f"Audit chain intact: {summary}; last seq {result.last_seq}, hash {result.last_hash}.")
+        return
+    for _seq, message in result.problems:
+        click.echo(message, err=True)
+    click.echo(f"Audit chain NOT intact: {summary}.", err=True)
+    raise SystemExit(1)
 
 
 def init_app(app: Flask) -> None:
-    pass
+    app.cli.add_command(audit_cli)

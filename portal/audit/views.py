@@ -1,7 +1,43 @@
-"""Routes filled in by the foundation issue's work on this area."""
+"""The audit trail on screen: the filtered trail for platform admins and the DPO, and "Mein Protokoll"."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, render_template, request
+
+from portal import access
+from portal.actors import current_actor
+from portal.audit import queries
+from portal.audit.forms import AuditFilterForm
 
 bp = Blueprint("audit", __name__)
+
+
+def _page_number() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.get("/admin/protokoll")
+@access.roles(*queries.AUDIT_READER_ROLES)
+def admin_log():
+    form = AuditFilterForm(formdata=request.args)
+    filtered = any(request.args.get(name) for name in form.data)
+    valid = form.validate() if filtered else True
+    # With invalid filters the page shows the errors, not an unfiltered list that looks like a result.
+    filters = form.filters() if filtered and valid else queries.AuditFilter()
+    overview = queries.admin_overview(current_actor(), filters, _page_number()) if valid else None
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "audit/admin_log.html",
+        form=form,
+        overview=overview,
+        query=query,
+        filtered=filtered,
+        outcome_texts=queries.OUTCOME_TEXTS,
+    )
+
+
+@bp.get("/konto/protokoll")
+@access.signed_in
+def my_log():
+    lines, listing = queries.events_about(current_actor(), _page_number())
+    return render_template("audit/my_log.html", lines=lines, listing=listing)

@@ -5,12 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user
 
 from portal import access
+from portal.actors import current_actor
 from portal.config import BASE_DIR
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.i18n import LANGUAGE_COOKIE
+from portal.pages import services
+from portal.pages.forms import AccessibilityFeedbackForm
 
 bp = Blueprint("pages", __name__)
 
@@ -35,10 +49,49 @@ def datenschutz():
     return render_template("portal/datenschutz.html")
 
 
+def _local_path(value: str | None) -> str:
+    """Only a path on this site is taken over into the form, never a foreign address."""
+    if value and value.startswith("/") and not value.startswith("//"):
+        return value[:500]
+    return ""
+
+
 @bp.get("/barrierefreiheit")
 @access.public
 def barrierefreiheit():
-    return render_template("portal/barrierefreiheit.html")
+    form = AccessibilityFeedbackForm()
+    form.page.data = _local_path(request.args.get("seite"))
+    if current_user.is_authenticated:
+        form.name.data = current_user.display_name
+        form.email.data = current_user.email
+    return _statement(form)
+
+
+@bp.post("/barrierefreiheit")
+@limiter.limit("5 per hour", deduct_when=lambda response: response.status_code == 302)
+@access.public
+def barrierefreiheit_feedback():
+    form = AccessibilityFeedbackForm()
+    if not form.validate_on_submit():
+        return _statement(form)
+    services.send_accessibility_feedback(
+        current_actor(),
+        message=form.message.data or "",
+        page=form.page.data or "",
+        name=form.name.data or "",
+        email=form.email.data or "",
+    )
+    return redirect(url_for("pages.barrierefreiheit_thanks"))
+
+
+def _statement(form: AccessibilityFeedbackForm) -> str:
+    return render_template("portal/barrierefreiheit.html", form=form, contact=services.accessibility_contact())
+
+
+@bp.get("/barrierefreiheit/danke")
+@access.public
+def barrierefreiheit_thanks():
+    return render_template("portal/barrierefreiheit_danke.html", contact=services.accessibility_contact())
 
 
 @bp.get("/api")

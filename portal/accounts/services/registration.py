@@ -1,0 +1,109 @@
+"""Registration of local accounts and verification of the address by a mailed link."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from portal.accounts.models import User
+from portal.accounts.passwords import hash_password
+from portal.accounts.services.common import (
+    consume_email_token,
+    external_url,
+    find_user_by_email,
+    issue_email_token,
+    normalise_email,
+)
+from portal.actors import ANONYMOUS, Actor
+from portal.audit import services as audit
+from portal.extensions import db
+from portal.mail.services import enqueue
+from portal.timeutil import utcnow
+from portal.transaction import transaction
+
+VERIFY_PURPOSE = "verify_email"
+
+
+def _send_verification(user: User) -> None:
+    raw = issue_email_token(user, VERIFY_PURPOSE, timedelta(hours=current_app.config["EMAIL_TOKEN_HOURS"]))
+    enqueue(
+        user.email,
+        _l("Bitte bestätigen Sie Ihre E-Mail-Adresse"),
+        "account_verify",
+        language=user.language,
+        display_name=user.display_name,
+        link=external_url("accounts.verify_email", token=raw),
+        hours=current_app.config["EMAIL_TOKEN_HOURS"],
+    )
+
+
+def register(display_name: str, email: str, password: str, language: str = "de") -> None:
+    """Create an unverified account and mail the verification link.
+
+    The answer is the same whether or not the address is taken, so registration cannot be used to find out
+    who has an account; the owner of a taken address gets a mail saying so instead.
+    """
+    address = normalise_email(email)
+    language = language if language in ("de", "en") else "de"
+    with transaction():
+        existing = find_user_by_email(address)
+        if existing is not None:
+            if existing.deleted_at is None:
+                enqueue(
+                    existing.email,
+                    _l("Sie haben bereits ein Konto im Stadtportal"),
+                    "account_exists",
+                    language=existing.language,
+                    display_name=existing.display_name,
+                    login_link=external_url("accounts.login"),
+                    reset_link=external_url("accounts.password_forgot"),
+                )
+            audit.record(
+                "account.register",
+                ANONYMOUS,
+                target=existing,
+                subject_user_id=existing.id,
+                outcome="denied",
+                email=address,
+                reason="address_taken",
+            )
+            return
+        user = User(
+            email=address,
+            display_name=display_name.strip(),
+            password_hash=hash_password(password),
+            language=language,
+        )
+        db.session.add(user)
+        db.session.flush()
+        _send_verification(user)
+        audit.record("account.register", ANONYMOUS, target=user, subject_user_id=user.id, email=address)
+
+
+def verify_email(raw_token: str) -> bool:
+    """Spend a verification link. False if it is unknown, used or expired."""
+    with transaction():
+        token = consume_email_token(raw_token, VERIFY_PURPOSE)
+        if token is None:
+            return False
+        user = db.session.get(User, token.user_id)
+        if user is None or user.deleted_at is not None:
+            return False
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+        audit.record(
+            "account.email_verified", Actor.for_user(user), target=user, subject_user_id=user.id, email=user.email
+        )
+        return True
+
+
+def resend_verification(email: str) -> None:
+    """Send a fresh link to an unverified account. Same outcome for every address, known or not."""
+    with transaction():
+        user = find_user_by_email(email)
+        if user is None or user.deleted_at is not None or user.email_verified_at is not None:
+            return
+        _send_verification(user)
+        audit.record("account.verification_resent", ANONYMOUS, target=user, subject_user_id=user.id)

@@ -1,0 +1,106 @@
+"""`flask demo load`: the demo departments, locations, catalogue and one account per role; idempotent."""
+
+from __future__ import annotations
+
+import json
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+from click import ClickException
+
+from portal.accounts.models import Organisation, OrganisationMember, User
+from portal.accounts.passwords import verify_password
+from portal.audit.models import AuditEvent
+from portal.demo_data import DEMO_PASSWORD, DEMO_TOTP_SECRET, current_totp_code
+from portal.departments.models import CatalogueService, Department, Location
+from portal.extensions import db
+
+ROLES = ["clerk", "department_admin", "data_steward", "moderator", "treasury", "dpo", "platform_admin"]
+
+
+def _row_counts() -> dict[str, int]:
+    db.session.expire_all()
+    return {
+        name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for name, table in db.metadata.tables.items()
+    }
+
+
+def _load(runner):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_load_twice_is_idempotent(runner):
+    first_output = _load(runner)
+    after_first = _row_counts()
+    second_output = _load(runner)
+    assert _row_counts() == after_first
+    assert "Summary: 29 created, 0 already present." in first_output
+    assert "nothing changed" in second_output
+    assert "departments: 0 created, 5 already present" in second_output
+
+
+def test_demo_load_creates_the_five_departments_and_the_bürgerbüros(runner):
+    output = _load(runner)
+    for step in ("Departments", "Locations", "Service catalogue", "Demo accounts"):
+        assert step in output
+    assert set(db.session.scalars(sa.select(Department.name))) == {
+        "Bürgeramt",
+        "Amt für Bauordnung und Denkmalpflege",
+        "Verkehrs- und Tiefbauamt",
+        "Stadtkämmerei/Stadtkasse",
+        "Hauptamt (IT-Koordination)",
+    }
+    locations = db.session.scalars(sa.select(Location).order_by(Location.name)).all()
+    assert [location.name for location in locations] == ["Bürgerbüro Mitte", "Bürgerbüro Nord"]
+    assert all(len(location.postcode) == 5 and location.latitude and location.longitude for location in locations)
+    assert {"Personalausweis beantragen", "Sondernutzungserlaubnis beantragen"} <= set(
+        db.session.scalars(sa.select(CatalogueService.name))
+    )
+
+
+def test_demo_load_creates_one_verified_account_per_role(runner):
+    _load(runner)
+    users = db.session.scalars(sa.select(User)).all()
+    assert all(user.email_verified_at is not None for user in users)
+    assert all(verify_password(user.password_hash, DEMO_PASSWORD) for user in users)
+    for role in ROLES:
+        holders = [user for user in users if user.has_role(role)]
+        assert len(holders) == 1, role
+        assert holders[0].totp_secret == DEMO_TOTP_SECRET and holders[0].totp_enabled_at is not None
+    citizen = db.session.scalar(sa.select(User).where(User.email == "buerger@demo.stadtportal.example"))
+    assert citizen is not None and not citizen.is_staff and citizen.totp_secret is None
+    clerk = next(user for user in users if user.has_role("clerk"))
+    assert clerk.memberships[0].department.name == "Bürgeramt"
+    steward = next(user for user in users if user.has_role("data_steward"))
+    assert steward.memberships[0].department.name == "Hauptamt (IT-Koordination)"
+    owner = db.session.scalar(sa.select(OrganisationMember).where(OrganisationMember.role == "owner"))
+    assert owner is not None and not owner.user.is_staff
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 1
+
+
+def test_demo_load_is_audited_as_the_system(runner):
+    _load(runner)
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq)).all()
+    assert events and {event.actor_type for event in events} == {"system"}
+    assert json.loads(events[-1].details)["created"]["departments"] == 5
+    assert sum(event.action == "role.granted" for event in events) == len(ROLES)
+
+
+def test_demo_load_is_refused_without_demo_mode(app, runner):
+    app.config["DEMO"] = False
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code != 0
+    assert "only available with DEMO on" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_demo_totp_code_matches_the_documented_secret(runner):
+    _load(runner)
+    code = current_totp_code("admin@demo.stadtportal.example")
+    assert pyotp.TOTP(DEMO_TOTP_SECRET).verify(code, valid_window=1)
+    with pytest.raises(ClickException, match="no such account"):
+        current_totp_code("buerger@demo.stadtportal.example")
