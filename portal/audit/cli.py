@@ -31,7 +31,11 @@ def _warn_if_readable_by_others(path: str) -> None:
 
 @audit_cli.command("keygen")
 def keygen() -> None:
-    """Create the Ed25519 signing key (mode 0600) at AUDIT_SIGNING_KEY_FILE. Never overwrites a key."""
+    """Create the Ed25519 signing key (mode 0600) at AUDIT_SIGNING_KEY_FILE. Never overwrites a key.
+
+    To rotate: export the old public key (flask audit public-key -o old.pem), move the old key file away,
+    run keygen, and pass --public-key old.pem to verify from then on.
+    """
     path = _key_file()
     try:
         key = checkpoints.generate_key_file(path)
@@ -76,11 +80,11 @@ def checkpoint() -> None:
 
 
 def _public_keys(paths: tuple[str, ...]) -> dict:
-    keys = []
-    if paths:
-        keys = [checkpoints.load_public_key(p) for p in paths]
-    elif Path(_key_file()).exists():
-        keys = [checkpoints.load_public_key(_key_file())]
+    """The keys given, plus the current signing key's public half if its file is here (after a key rotation,
+    pass the old public keys so the checkpoints signed with them still verify)."""
+    keys = [checkpoints.load_public_key(p) for p in paths]
+    if Path(_key_file()).exists():
+        keys.append(checkpoints.load_public_key(_key_file()))
     return checkpoints.keyring(keys)
 
 
@@ -114,7 +118,8 @@ class _Progress:
     "public_key_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="PEM public key(s) for checkpoint signatures (default: the public half of AUDIT_SIGNING_KEY_FILE).",
+    help="PEM public key(s) for checkpoint signatures, e.g. from before a key rotation. The public half of "
+    "AUDIT_SIGNING_KEY_FILE is used too when that file exists.",
 )
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, help="Events fetched per query.")
 @click.option("--max-problems", default=1, show_default=True, help="Stop after this many findings.")

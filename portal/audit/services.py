@@ -81,5 +81,5 @@ def record(
     event = AuditEvent(**fields, prev_hash=prev_hash, hash=chain_hash(prev_hash, event_payload(**fields)))
     db.session.add(event)
     db.session.flush()
-    log.info("audit %s %s", action, outcome, extra={"audit_seq": seq, "action": action})
+    log.debug("audit %s %s", action, outcome, extra={"audit_seq": seq, "action": action})
     return event

@@ -3,8 +3,8 @@
 Built to stream a million events in seconds with constant memory: rows come in keyset-paginated batches as
 plain tuples (no ORM objects), on PostgreSQL the timestamp arrives already formatted as text, and the canonical
 JSON is assembled by one %-format with the C string encoder instead of a sorted json.dumps per event. The result
-is byte for byte what portal.audit.chain.event_payload produces (a test holds the two together), so the
-verifier never trusts the database to compute anything.
+is byte for byte what portal.audit.chain.event_payload produces (a property test holds the two together). Every
+hash is computed here, never by the database under scrutiny.
 
 What it detects:
 - an altered row: its recomputed hash differs ("chain broken at seq n: hash mismatch");

@@ -166,6 +166,7 @@ def test_checkpoint_signed_with_an_unknown_key_fails(app, runner, tmp_path):
 
     other.write_text(public_key_pem(generate_key_file(tmp_path / "other-private.pem").public_key()))
     row = db.session.scalars(sa.select(AuditCheckpoint)).one()
+    os.remove(app.config["AUDIT_SIGNING_KEY_FILE"])  # an auditor's machine: only the (wrong) public key
 
     result = verify(runner, "--public-key", str(other))
     assert result.exit_code == 1
@@ -187,3 +188,22 @@ def test_checkpoints_between_writes_all_verify(app, runner):
     result = verify(runner, "--batch-size", "5")
     assert result.exit_code == 0, result.output
     assert f"{rounds * 5} events checked, {rounds} checkpoints verified" in result.stdout
+
+
+def test_checkpoints_from_before_a_key_rotation_verify_with_the_old_public_key(app, runner, tmp_path):
+    record_events(2)
+    checkpoint(runner)
+    old_public = tmp_path / "old-public.pem"
+    assert runner.invoke(args=["audit", "public-key", "-o", str(old_public)]).exit_code == 0
+    os.rename(app.config["AUDIT_SIGNING_KEY_FILE"], tmp_path / "retired-key.pem")
+    assert runner.invoke(args=["audit", "keygen"]).exit_code == 0
+    record_events(2)
+    checkpoint(runner)
+
+    without_old = verify(runner)
+    assert without_old.exit_code == 1
+    assert "checkpoint 1 signed with unknown key" in without_old.stderr
+
+    with_old = verify(runner, "--public-key", str(old_public))
+    assert with_old.exit_code == 0, with_old.output
+    assert "2 checkpoints verified" in with_old.stdout

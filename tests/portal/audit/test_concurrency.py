@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from portal.extensions import db
 from portal.transaction import transaction
 
 pytestmark = pytest.mark.skipif(
-    __import__("os").environ.get("STADTPORTAL_TEST_DB", "sqlite") != "postgresql",
+    os.environ.get("STADTPORTAL_TEST_DB", "sqlite") != "postgresql",
     reason="concurrent writers need PostgreSQL (SQLite serialises whole-database writes)",
 )
 
