@@ -108,3 +108,18 @@ class OrganisationForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-Mail-Adresse der eingeladenen Person"), validators=_email_rules())
+
+
+class DisableTotpCodeForm(FlaskForm):
+    """Switching TOTP off for an account without a password (made through OIDC): the code alone confirms."""
+
+    code = StringField(
+        _l("Aktueller Code aus Ihrer App"),
+        validators=[DataRequired(_l("Bitte geben Sie den aktuellen Code aus Ihrer App ein.")), Length(max=40)],
+    )
+
+
+class DisableTotpForm(DisableTotpCodeForm):
+    current_password = PasswordField(
+        _l("Ihr Passwort"), validators=[DataRequired(_l("Bitte geben Sie Ihr Passwort ein."))]
+    )

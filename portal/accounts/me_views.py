@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from portal import access
-from portal.accounts.forms import ChangePasswordForm, DeleteAccountForm, ProfileForm
+from portal.accounts.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    DisableTotpCodeForm,
+    DisableTotpForm,
+    ProfileForm,
+)
 from portal.accounts.services import organisations, passwords, profile, totp
-from portal.accounts.services.common import AccountError
+from portal.accounts.services.common import AccountError, NotAllowedError
 from portal.actors import current_actor
+from portal.extensions import limiter
 from portal.timeutil import to_berlin
 
 bp = Blueprint("me", __name__, url_prefix="/konto")
@@ -58,10 +66,22 @@ def profile_page():
     return render_template("me/profile.html", form=form)
 
 
-def _security_page(password_form: ChangePasswordForm, status: int = 200):
+def _disable_totp_form(**kwargs: Any) -> DisableTotpCodeForm:
+    """With the password field only where the account has a password (OIDC-made accounts have none)."""
+    user = current_actor().user
+    form_class = DisableTotpForm if user is not None and user.password_hash else DisableTotpCodeForm
+    return form_class(prefix="totp", **kwargs)
+
+
+def _security_page(
+    password_form: ChangePasswordForm | None = None, totp_form: DisableTotpCodeForm | None = None, status: int = 200
+):
     return (
         render_template(
-            "me/security.html", status=profile.security_status(current_actor()), password_form=password_form
+            "me/security.html",
+            status=profile.security_status(current_actor()),
+            password_form=password_form or ChangePasswordForm(prefix="pw", formdata=None),
+            totp_form=totp_form or _disable_totp_form(formdata=None),
         ),
         status,
     )
@@ -70,7 +90,30 @@ def _security_page(password_form: ChangePasswordForm, status: int = 200):
 @bp.get("/sicherheit")
 @access.signed_in
 def security():
-    return _security_page(ChangePasswordForm(prefix="pw"))
+    return _security_page()
+
+
+@bp.post("/sicherheit/zwei-faktor/ausschalten")
+@limiter.limit("10 per minute")
+@access.signed_in
+def disable_totp():
+    form = _disable_totp_form()
+    if form.validate_on_submit():
+        password = form.current_password if isinstance(form, DisableTotpForm) else None
+        try:
+            totp.disable_totp(current_actor(), password.data if password else None, form.code.data or "")
+        except NotAllowedError:
+            abort(403)
+        except totp.PasswordError as error:
+            if password is None:
+                raise
+            password.errors = [*password.errors, error.message]
+        except AccountError as error:
+            form.code.errors = [*form.code.errors, error.message]
+        else:
+            flash(_("Die Zwei-Faktor-Authentisierung ist ausgeschaltet."), "success")
+            return redirect(url_for(".security"))
+    return _security_page(totp_form=form, status=422)
 
 
 @bp.post("/sicherheit/passwort")
@@ -85,7 +128,7 @@ def change_password():
         else:
             flash(_("Ihr Passwort ist geändert. Andere Geräte wurden abgemeldet."), "success")
             return redirect(url_for(".security"))
-    return _security_page(form, 422)
+    return _security_page(password_form=form, status=422)
 
 
 @bp.post("/sicherheit/sitzungen/<int:session_id>/beenden")
@@ -134,12 +177,16 @@ def export():
 def delete():
     actor = current_actor()
     form = DeleteAccountForm()
+    blocking = None
     if form.validate_on_submit():
         try:
             profile.delete_account(actor, form.password.data)
+        except profile.SoleOwnerError as error:
+            blocking = error
         except AccountError as error:
             form.password.errors = [*form.password.errors, error.message]
         else:
             return render_template("me/deleted.html")
     has_password = actor.user is not None and actor.user.password_hash is not None
-    return render_template("me/delete.html", form=form, has_password=has_password)
+    status = 409 if blocking is not None else 200
+    return render_template("me/delete.html", form=form, has_password=has_password, blocking=blocking), status

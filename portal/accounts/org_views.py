@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal import access
 from portal.accounts.forms import InviteForm, OrganisationForm
 from portal.accounts.services import organisations
-from portal.accounts.services.common import AccountError, NotAllowedError
+from portal.accounts.services.common import AccountError, NotAllowedError, local_path
 from portal.actors import current_actor
 
 bp = Blueprint("orgs", __name__, url_prefix="/organisationen")
+
+
+@bp.app_context_processor
+def acting_for() -> dict[str, Any]:
+    """For the page header: `acting_organisation()` is the business the person acts for, or None.
+
+    A function, so pages of people who act for nobody cost no query.
+    """
+    return {"acting_organisation": organisations.acting_organisation}
 
 
 @bp.get("/")
@@ -94,6 +105,21 @@ def remove_member(organisation_id: int, member_id: int):
     return redirect(url_for(".detail", organisation_id=organisation_id))
 
 
+@bp.post("/<int:organisation_id>/mitglieder/<int:member_id>/inhaberschaft")
+@access.signed_in
+def transfer_ownership(organisation_id: int, member_id: int):
+    try:
+        member = organisations.transfer_ownership(current_actor(), organisation_id, member_id)
+    except NotAllowedError:
+        abort(403)
+    except AccountError as error:
+        flash(str(error.message), "danger")
+    else:
+        name = member.user.display_name or member.user.email
+        flash(_("%(name)s ist jetzt Inhaberin bzw. Inhaber. Sie sind weiterhin Mitglied.", name=name), "success")
+    return redirect(url_for(".detail", organisation_id=organisation_id))
+
+
 @bp.post("/handeln")
 @access.signed_in
 def act():
@@ -108,4 +134,4 @@ def act():
         flash(_("Sie handeln wieder für sich selbst."), "success")
     else:
         flash(_("Sie handeln jetzt für %(name)s.", name=organisation.name), "success")
-    return redirect(url_for(".index"))
+    return redirect(local_path(request.form.get("next")) or url_for(".index"))

@@ -9,24 +9,20 @@ from flask_login import current_user
 from portal import access
 from portal.accounts.forms import CodeForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm
 from portal.accounts.services import invitations, passwords, registration, signin, totp
-from portal.accounts.services.common import AccountError, NotAllowedError
+from portal.accounts.services.common import AccountError, NotAllowedError, local_path
 from portal.accounts.services.signin import Outcome
 from portal.actors import current_actor
-from portal.timeutil import to_berlin
 
 bp = Blueprint("accounts", __name__)
 
 
 def safe_next(value: str | None) -> str | None:
     """Only paths on this site: an open redirect would make our sign-in page a phishing aid."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return None
-    return value
+    return local_path(value)
 
 
 def _locked_message(result: signin.SignInResult) -> str:
-    until = to_berlin(result.locked_until).strftime("%H:%M") if result.locked_until else ""
-    return _("Anmeldung gesperrt: zu viele Fehlversuche, wieder möglich um %(time)s Uhr.", time=until)
+    return signin.locked_message(result.locked_until)
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
@@ -81,17 +77,22 @@ def login_totp():
 @bp.route("/registrieren", methods=["GET", "POST"])
 @access.public
 def register():
+    next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
-        return redirect(url_for("me.index"))
+        return redirect(next_url or url_for("me.index"))
     form = RegisterForm()
     if form.validate_on_submit():
         from flask_babel import get_locale
 
         registration.register(
-            form.display_name.data or "", form.email.data or "", form.password.data or "", str(get_locale() or "de")
+            form.display_name.data or "",
+            form.email.data or "",
+            form.password.data or "",
+            str(get_locale() or "de"),
+            next_url=next_url,
         )
         return render_template("accounts/check_mail.html", email=form.email.data, purpose="register")
-    return render_template("accounts/register.html", form=form)
+    return render_template("accounts/register.html", form=form, next=next_url)
 
 
 @bp.get("/email-bestaetigen/<token>")
@@ -99,7 +100,8 @@ def register():
 def verify_email(token: str):
     if registration.verify_email(token):
         flash(_("Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."), "success")
-        return redirect(url_for(".login"))
+        next_url = safe_next(request.args.get("next"))
+        return redirect(url_for(".login", next=next_url) if next_url else url_for(".login"))
     return render_template("accounts/link_invalid.html", resend_form=EmailForm(formdata=None)), 404
 
 

@@ -20,6 +20,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, session
 from flask_babel import lazy_gettext as _l
 from joserfc.errors import JoseError
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import sessions
 from portal.accounts.models import OidcIdentity, User
@@ -52,12 +53,16 @@ class OidcResult:
 
 
 class OidcError(Exception):
-    """The sign-in could not be completed; `message` is safe to show to the person."""
+    """The sign-in could not be completed; `message` is safe to show to the person.
 
-    def __init__(self, message: object, reason: str) -> None:
+    `user_id` names the account the refusal concerns, if one was found (for the audit event).
+    """
+
+    def __init__(self, message: object, reason: str, user_id: int | None = None) -> None:
         super().__init__(reason)
         self.message = message
         self.reason = reason
+        self.user_id = user_id
 
 
 def is_configured(app: Flask | None = None) -> bool:
@@ -173,8 +178,18 @@ def _assurance_level(claims: dict[str, Any]) -> str | None:
     return str(value)[:64] if value not in (None, "") else None
 
 
-def _refuse(reason: str, issuer: str) -> None:
-    audit.record("account.login", ANONYMOUS, outcome="denied", method="oidc", reason=reason, issuer=issuer)
+def _refuse(reason: str, issuer: str, user_id: int | None = None) -> None:
+    audit.record(
+        "account.login",
+        ANONYMOUS,
+        target_type="user_account" if user_id is not None else None,
+        target_id=user_id,
+        subject_user_id=user_id,
+        outcome="denied",
+        method="oidc",
+        reason=reason,
+        issuer=issuer,
+    )
 
 
 def complete() -> OidcResult:
@@ -196,25 +211,45 @@ def complete() -> OidcResult:
     subject = str(claims["sub"])[:255]
     level = _assurance_level(claims)
     try:
-        with transaction():
-            return _sign_in(issuer, subject, level, claims, next_url)
+        try:
+            with transaction():
+                return _sign_in(issuer, subject, level, claims, next_url)
+        except IntegrityError:
+            # Two first sign-ins of the same person at once (a double click, two tabs): the other request
+            # created the account and its link between our read and our insert. Ours is rolled back;
+            # read again, find the identity that won and sign into it.
+            log.info("oidc: concurrent first sign-in for one subject, signing into the winner")
+            with transaction():
+                return _sign_in(issuer, subject, level, claims, next_url)
     except OidcError as refused:
         # Nothing of the attempt is kept but the record of its refusal.
         with transaction():
-            _refuse(refused.reason, issuer)
+            _refuse(refused.reason, issuer, refused.user_id)
         raise
+
+
+def _find_identity(issuer: str, subject: str) -> OidcIdentity | None:
+    return db.session.scalar(
+        sa.select(OidcIdentity).where(OidcIdentity.issuer == issuer, OidcIdentity.subject == subject)
+    )
+
+
+def _refuse_if_locked(user: User) -> None:
+    """The lock after repeated password failures holds for every way in, not only the password form."""
+    until = user.locked_until
+    if until is not None and until > utcnow():
+        raise OidcError(signin.locked_message(until), "locked", user.id)
 
 
 def _sign_in(issuer: str, subject: str, level: str | None, claims: dict[str, Any], next_url: str | None) -> OidcResult:
     now = utcnow()
-    identity = db.session.scalar(
-        sa.select(OidcIdentity).where(OidcIdentity.issuer == issuer, OidcIdentity.subject == subject)
-    )
+    identity = _find_identity(issuer, subject)
     created = linked = False
     if identity is not None:
         user = identity.user
         if not user.is_active:
-            raise OidcError(_l("Dieses Konto ist gelöscht."), "deleted")
+            raise OidcError(_l("Dieses Konto ist gelöscht."), "deleted", user.id)
+        _refuse_if_locked(user)
     else:
         email = _verified_email(claims)
         if email is None:
@@ -229,7 +264,8 @@ def _sign_in(issuer: str, subject: str, level: str | None, claims: dict[str, Any
         found = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
         if found is not None:
             if not found.is_active:
-                raise OidcError(_l("Dieses Konto ist gelöscht."), "deleted")
+                raise OidcError(_l("Dieses Konto ist gelöscht."), "deleted", found.id)
+            _refuse_if_locked(found)
             other = db.session.scalar(
                 sa.select(OidcIdentity).where(OidcIdentity.user_id == found.id, OidcIdentity.issuer == issuer)
             )
@@ -240,6 +276,7 @@ def _sign_in(issuer: str, subject: str, level: str | None, claims: dict[str, Any
                         provider=provider_name(),
                     ),
                     "other_subject_linked",
+                    found.id,
                 )
             user = found
             if user.email_verified_at is None:
@@ -274,7 +311,7 @@ def _sign_in(issuer: str, subject: str, level: str | None, claims: dict[str, Any
     if user.totp_enabled_at is not None:
         # Whoever uses TOTP (staff must) gives the code here too: the same second step as after a
         # password, which writes the login event once the code is right.
-        signin.begin_second_factor(user, next_url=next_url, method="oidc")
+        signin.begin_second_factor(user, next_url=next_url, method="oidc", issuer=issuer, assurance_level=level)
         return OidcResult(Outcome.NEEDS_TOTP, user, next_url, created, linked)
     user.failed_logins = 0
     sessions.start_session(user, "oidc")

@@ -43,6 +43,13 @@ def external_url(endpoint: str, **values: Any) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
+def local_path(value: str | None) -> str | None:
+    """Only paths on this site: an open redirect would make our sign-in and mail links a phishing aid."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    return value[:500]
+
+
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 

@@ -192,6 +192,58 @@ def remove_member(actor: Actor, organisation_id: int, member_id: int) -> None:
         )
 
 
+def transfer_ownership(actor: Actor, organisation_id: int, member_id: int) -> OrganisationMember:
+    """The owner makes another member the owner and becomes a plain member; the business is never ownerless."""
+    user = _user(actor)
+    own = _require_owner(actor, organisation_id)
+    with transaction():
+        member = db.session.get(OrganisationMember, member_id)
+        if member is None or member.organisation_id != organisation_id:
+            raise NotAllowedError(_("Dieses Mitglied gibt es nicht."))
+        if member.user_id == user.id or member.role == "owner":
+            raise AccountError(_("Diese Person ist bereits Inhaberin oder Inhaber."))
+        mine = _membership(user.id, organisation_id)
+        assert mine is not None  # _require_owner found it
+        member.role = "owner"
+        mine.role = "member"
+        audit.record(
+            "organisation.ownership_transferred",
+            actor,
+            target=own.organisation,
+            subject_user_id=member.user_id,
+            user_id=member.user_id,
+        )
+    return member
+
+
+def sole_owned_organisations(user_id: int) -> list[Organisation]:
+    """The businesses `user_id` owns alone: they would be left without an owner if that account went."""
+    owners = (
+        sa.select(OrganisationMember.organisation_id)
+        .where(OrganisationMember.role == "owner")
+        .group_by(OrganisationMember.organisation_id)
+        .having(sa.func.count() == 1)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .join(OrganisationMember)
+            .where(
+                OrganisationMember.user_id == user_id,
+                OrganisationMember.role == "owner",
+                Organisation.id.in_(owners),
+            )
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def acting_organisation() -> Organisation | None:
+    """The organisation the signed-in person acts for (for the page header), or None."""
+    organisation_id = acting_organisation_id()
+    return db.session.get(Organisation, organisation_id) if organisation_id is not None else None
+
+
 def acting_organisation_id() -> int | None:
     """The organisation the signed-in person currently acts for, if they are (still) a member of it."""
     from flask import has_request_context

@@ -16,6 +16,7 @@ from portal.accounts.models import (
     EmailToken,
     Invitation,
     OidcIdentity,
+    Organisation,
     OrganisationMember,
     RecoveryCode,
     User,
@@ -24,6 +25,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.passwords import verify_password
 from portal.accounts.services.common import AccountError, NotAllowedError
+from portal.accounts.services.organisations import sole_owned_organisations
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.audit.models import AuditEvent
@@ -261,13 +263,34 @@ def _collect(user: User) -> dict[str, Any]:
 # --- deletion ---------------------------------------------------------------------------------------------
 
 
+class SoleOwnerError(AccountError):
+    """The account is the only owner of businesses, which would be left without anyone to act for them."""
+
+    def __init__(self, message: object, organisations: list[Organisation]) -> None:
+        super().__init__(message)
+        self.organisations = organisations
+
+
 def delete_account(actor: Actor, password: str | None) -> None:
     """Delete the account by pseudonymising it.
 
     The audit trail is append-only and kept for the periods the law sets, so its events stay and keep pointing
     at the (now anonymous) account id; everything that identifies the person on the account itself goes.
+    Refused while the account is the only owner of a business (SoleOwnerError names them).
     """
     user = _user(actor)
+    owned = sole_owned_organisations(user.id)
+    if owned:
+        raise SoleOwnerError(
+            _(
+                "Sie sind die einzige Inhaberin bzw. der einzige Inhaber von: %(names)s. Übertragen Sie die "
+                "Inhaberschaft zuerst auf der Seite der Organisation an ein anderes Mitglied. Hat die Organisation "
+                "keine weiteren Mitglieder, laden Sie zuerst jemanden ein oder bitten Sie die Stadtverwaltung, die "
+                "Organisation aufzulösen.",
+                names=", ".join(o.name for o in owned),
+            ),
+            owned,
+        )
     if user.password_hash and not verify_password(user.password_hash, password or ""):
         raise AccountError(_("Das Passwort ist nicht richtig."))
     with transaction():

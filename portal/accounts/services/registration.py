@@ -14,6 +14,7 @@ from portal.accounts.services.common import (
     external_url,
     find_user_by_email,
     issue_email_token,
+    local_path,
     normalise_email,
 )
 from portal.actors import ANONYMOUS, Actor
@@ -26,25 +27,30 @@ from portal.transaction import transaction
 VERIFY_PURPOSE = "verify_email"
 
 
-def _send_verification(user: User) -> None:
+def _send_verification(user: User, next_url: str | None = None) -> None:
     raw = issue_email_token(user, VERIFY_PURPOSE, timedelta(hours=current_app.config["EMAIL_TOKEN_HOURS"]))
+    # The page the person was on (an invitation, say) travels in the link, so the way back survives the mail.
+    extra = {"next": next_url} if local_path(next_url) else {}
     enqueue(
         user.email,
         _l("Bitte bestätigen Sie Ihre E-Mail-Adresse"),
         "account_verify",
         language=user.language,
         display_name=user.display_name,
-        link=external_url("accounts.verify_email", token=raw),
+        link=external_url("accounts.verify_email", token=raw, **extra),
         hours=current_app.config["EMAIL_TOKEN_HOURS"],
     )
 
 
-def register(display_name: str, email: str, password: str, language: str = "de") -> None:
+def register(display_name: str, email: str, password: str, language: str = "de", next_url: str | None = None) -> None:
     """Create an unverified account and mail the verification link.
 
     The answer is the same whether or not the address is taken, so registration cannot be used to find out
-    who has an account; the owner of a taken address gets a mail saying so instead.
+    who has an account; the owner of a taken address gets a mail saying so instead. `next_url` (a local path)
+    is carried through the mailed links to the sign-in that follows.
     """
+    next_url = local_path(next_url)
+    login_extra = {"next": next_url} if next_url else {}
     address = normalise_email(email)
     language = language if language in ("de", "en") else "de"
     with transaction():
@@ -57,7 +63,7 @@ def register(display_name: str, email: str, password: str, language: str = "de")
                     "account_exists",
                     language=existing.language,
                     display_name=existing.display_name,
-                    login_link=external_url("accounts.login"),
+                    login_link=external_url("accounts.login", **login_extra),
                     reset_link=external_url("accounts.password_forgot"),
                 )
             audit.record(
@@ -78,7 +84,7 @@ def register(display_name: str, email: str, password: str, language: str = "de")
         )
         db.session.add(user)
         db.session.flush()
-        _send_verification(user)
+        _send_verification(user, next_url)
         audit.record("account.register", ANONYMOUS, target=user, subject_user_id=user.id, email=address)
 
 

@@ -9,8 +9,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from flask import current_app, session
+from flask_babel import gettext as _
 
 from portal.accounts import sessions
 from portal.accounts.models import LoginThrottle, User
@@ -20,7 +22,7 @@ from portal.accounts.services.common import find_user_by_email
 from portal.actors import ANONYMOUS, Actor
 from portal.audit import services as audit
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import to_berlin, utcnow
 from portal.transaction import transaction
 
 PENDING_KEY = "mfa_pending"
@@ -41,6 +43,12 @@ class SignInResult:
     outcome: Outcome
     locked_until: datetime | None = None
     user: User | None = None
+
+
+def locked_message(until: datetime | None) -> str:
+    """What a locked account is told, whichever way it tries to sign in."""
+    time_of_day = to_berlin(until).strftime("%H:%M") if until else ""
+    return _("Anmeldung gesperrt: zu viele Fehlversuche, wieder möglich um %(time)s Uhr.", time=time_of_day)
 
 
 def _config(name: str, default: float) -> float:
@@ -177,11 +185,22 @@ def sign_in(email: str, password: str, ip: str | None, next_url: str | None = No
     return result
 
 
-def begin_second_factor(user: User, next_url: str | None = None, method: str = "password") -> None:
+def begin_second_factor(user: User, next_url: str | None = None, method: str = "password", **details: Any) -> None:
     """Remember that `user` passed the first factor (`method`); the session proper starts after the code.
 
-    Also used by the OIDC sign-in for staff with TOTP.
+    Also used by the OIDC sign-in for staff with TOTP. The passed first factor is audited (stage
+    "first_factor"), so a password that was right but never followed by a code still leaves a trace; the
+    event of the completed sign-in follows once the code is right.
     """
+    audit.record(
+        "account.login",
+        ANONYMOUS,
+        target=user,
+        subject_user_id=user.id,
+        method=method,
+        stage="first_factor",
+        **details,
+    )
     session.pop(PENDING_KEY, None)
     session[PENDING_KEY] = {
         "user_id": user.id,

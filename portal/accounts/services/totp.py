@@ -11,7 +11,7 @@ import segno
 import sqlalchemy as sa
 
 from portal.accounts.models import RecoveryCode, User
-from portal.accounts.services.common import AccountError, hash_token
+from portal.accounts.services.common import AccountError, NotAllowedError, hash_token
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.extensions import db
@@ -153,3 +153,46 @@ def regenerate_recovery_codes(actor: Actor) -> list[str]:
         codes = _new_recovery_codes(user)
         audit.record("account.recovery_codes_generated", actor, target=user, subject_user_id=user.id, count=len(codes))
     return codes
+
+
+def disable_totp(actor: Actor, password: str | None, code: str) -> None:
+    """A citizen switches TOTP off again, confirmed with the current password (if the account has one) and a
+    current code, so a borrowed unlocked browser alone cannot weaken the account. Staff must keep it."""
+    from flask_babel import gettext as _
+
+    from portal.accounts.passwords import verify_password
+
+    user = actor.user
+    if user is None or user.totp_enabled_at is None:
+        raise AccountError(_("Die Zwei-Faktor-Authentisierung ist nicht eingeschaltet."))
+    if user.is_staff:
+        raise NotAllowedError(
+            _("Für Beschäftigte der Verwaltung ist die Zwei-Faktor-Authentisierung Pflicht; sie bleibt eingeschaltet.")
+        )
+    if user.password_hash and not verify_password(user.password_hash, password or ""):
+        _record_refusal(actor, user, "password")
+        raise PasswordError(_("Das Passwort ist nicht richtig."))
+    with transaction():
+        if not check_totp(user, code):
+            wrong_code = True
+        else:
+            wrong_code = False
+            user.totp_enabled_at = None
+            user.totp_secret = None
+            user.totp_last_step = None
+            db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+            audit.record("account.totp_disabled", actor, target=user, subject_user_id=user.id)
+    if wrong_code:
+        _record_refusal(actor, user, "code")
+        raise AccountError(_("Der Code ist nicht gültig. Bitte geben Sie den aktuellen Code aus der App ein."))
+
+
+class PasswordError(AccountError):
+    """The confirming password was wrong (shown next to the password field)."""
+
+
+def _record_refusal(actor: Actor, user: User, reason: str) -> None:
+    with transaction():
+        audit.record(
+            "account.totp_disabled", actor, target=user, subject_user_id=user.id, outcome="failure", reason=reason
+        )

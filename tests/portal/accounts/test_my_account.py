@@ -145,3 +145,49 @@ def test_deletion_page_explains_what_is_kept(client, auth):
     page = client.get("/konto/loeschen").get_data(as_text=True)
     assert "Was aufbewahrt werden muss" in page
     assert "Protokoll" in page
+
+
+def _organisation(auth, name: str) -> int:
+    response = auth.post_form("/organisationen/neu", {"name": name})
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_only_owner_of_an_organisation_cannot_delete_the_account_and_is_told_what_to_do(client, auth):
+    user = make_user("anna@example.org")
+    auth.login()
+    bakery = _organisation(auth, "Bäckerei Korn GmbH")
+    _organisation(auth, "Café Krume")
+
+    response = auth.post_form("/konto/loeschen", {"password": PASSWORD, "confirm": "y"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Ihr Konto kann noch nicht gelöscht werden" in page
+    assert "Bäckerei Korn GmbH, Café Krume" in page
+    assert "Übertragen Sie die Inhaberschaft" in page
+    assert f'href="/organisationen/{bakery}"' in page
+    db.session.expire_all()
+    assert db.session.get(User, user.id).deleted_at is None
+    assert events("account.deleted") == []
+    assert client.get("/konto/").status_code == 200  # still signed in
+
+
+def test_owner_who_handed_the_organisation_over_can_delete_the_account(app, client, auth):
+    from portal.accounts.models import OrganisationMember
+
+    make_user("anna@example.org")
+    bob = make_user("bob@example.org")
+    auth.login()
+    bakery = _organisation(auth, "Bäckerei Korn GmbH")
+    bobs = OrganisationMember(organisation_id=bakery, user_id=bob.id, role="member")
+    db.session.add(bobs)
+    db.session.commit()
+    # A second owner is enough, too: only the last owner holds the deletion up.
+    assert auth.post_form("/konto/loeschen", {"password": PASSWORD, "confirm": "y"}).status_code == 409
+    auth.post_form(f"/organisationen/{bakery}/mitglieder/{bobs.id}/inhaberschaft", {})
+
+    response = auth.post_form("/konto/loeschen", {"password": PASSWORD, "confirm": "y"})
+    assert response.status_code == 200
+    assert "Ihr Konto ist gelöscht" in response.get_data(as_text=True)
+    db.session.expire_all()
+    owners = db.session.scalars(sa.select(OrganisationMember.user_id).where(OrganisationMember.role == "owner"))
+    assert list(owners) == [bob.id]

@@ -208,3 +208,136 @@ def test_accepting_an_invitation_leads_back_after_sign_in(client, auth):
     path = _staff_invitation("greta@example.org", "moderator")
     response = auth.post_form(f"/anmelden?next={path}", {"email": "greta@example.org", "password": PASSWORD})
     assert response.headers["Location"] == path
+
+
+def _add_member(organisation: Organisation, user: User, role: str = "member") -> OrganisationMember:
+    member = OrganisationMember(organisation_id=organisation.id, user_id=user.id, role=role)
+    db.session.add(member)
+    db.session.commit()
+    return member
+
+
+def test_header_shows_whom_one_acts_for_and_switches_back_to_oneself(client, auth):
+    make_user("anna@example.org")
+    auth.login()
+    organisation = create_org(auth)
+    assert "Sie handeln für" not in client.get("/konto/").get_data(as_text=True)
+
+    auth.post_form("/organisationen/handeln", {"organisation_id": str(organisation.id)})
+    page = client.get("/konto/").get_data(as_text=True)
+    assert "Sie handeln für Bäckerei Korn GmbH" in page
+    assert "Wieder für mich selbst handeln" in page
+
+    # The switch-back button in the header sends one back to the page one was on.
+    response = auth.post_form("/organisationen/handeln", {"organisation_id": "", "next": "/konto/"})
+    assert response.headers["Location"] == "/konto/"
+    page = client.get("/konto/").get_data(as_text=True)
+    assert "Sie handeln für" not in page
+    assert "Sie handeln wieder für sich selbst" in page
+    assert auth.post_form("/organisationen/handeln", {"next": "//evil.example/"}).headers["Location"] == (
+        "/organisationen/"
+    )
+
+
+def test_owner_hands_the_organisation_over_to_another_member(app, client, auth):
+    anna = make_user("anna@example.org")
+    bob = make_user("bob@example.org", display_name="Bob")
+    auth.login()
+    organisation = create_org(auth)
+    bobs = _add_member(organisation, bob)
+    assert "Zur Inhaberin bzw. zum Inhaber machen" in client.get(f"/organisationen/{organisation.id}").get_data(
+        as_text=True
+    )
+
+    response = auth.post_form(f"/organisationen/{organisation.id}/mitglieder/{bobs.id}/inhaberschaft", {})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Bob ist jetzt Inhaberin bzw. Inhaber" in page
+    db.session.expire_all()
+    roles = dict(
+        db.session.execute(
+            sa.select(OrganisationMember.user_id, OrganisationMember.role).where(
+                OrganisationMember.organisation_id == organisation.id
+            )
+        ).all()
+    )
+    assert roles == {anna.id: "member", bob.id: "owner"}
+    assert details(events("organisation.ownership_transferred")[0])["user_id"] == bob.id
+    # Anna is a plain member now: she can no longer hand it on.
+    anna_member = db.session.scalar(sa.select(OrganisationMember).where(OrganisationMember.user_id == anna.id))
+    again = auth.post_form(f"/organisationen/{organisation.id}/mitglieder/{anna_member.id}/inhaberschaft", {})
+    assert again.status_code == 403
+
+
+def test_members_cannot_make_themselves_owner(app, auth):
+    make_user("anna@example.org")
+    bob = make_user("bob@example.org")
+    auth.login()
+    organisation = create_org(auth)
+    bobs = _add_member(organisation, bob)
+    bob_browser = AuthActions(app.test_client())
+    bob_browser.login("bob@example.org")
+    response = bob_browser.post_form(f"/organisationen/{organisation.id}/mitglieder/{bobs.id}/inhaberschaft", {})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(OrganisationMember, bobs.id).role == "member"
+    assert events("organisation.ownership_transferred") == []
+
+
+def _path_and_query(message, path_part: str) -> str:
+    from urllib.parse import urlparse
+
+    from tests.portal.accounts.conftest import LINK_RE
+
+    for link in LINK_RE.findall(message.body_text):
+        if path_part in link:
+            parts = urlparse(link)
+            return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    raise AssertionError(f"no link containing {path_part!r}")
+
+
+def test_registering_from_an_invitation_leads_back_to_it_after_verification_and_sign_in(app, auth):
+    make_user("anna@example.org")
+    auth.login()
+    organisation = create_org(auth)
+    auth.post_form(f"/organisationen/{organisation.id}/einladen", {"invite-email": "carla@example.org"})
+    invitation_path = link_path(outbox_to("carla@example.org")[0], "/einladung/")
+
+    carla = AuthActions(app.test_client())
+    page = carla.client.get(invitation_path).get_data(as_text=True)
+    register_href = f"/registrieren?next={invitation_path}"
+    assert f'href="{register_href}"' in page
+    response = carla.post_form(
+        register_href,
+        {
+            "display_name": "Carla",
+            "email": "carla@example.org",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+        },
+    )
+    assert "Bitte sehen Sie in Ihr Postfach" in response.get_data(as_text=True)
+
+    verify = _path_and_query(outbox_to("carla@example.org")[-1], "/email-bestaetigen/")
+    assert verify.endswith(f"?next={invitation_path}")
+    response = carla.client.get(verify)
+    assert response.status_code == 302
+    login_path = response.headers["Location"]
+    assert login_path.startswith("/anmelden?next=")
+
+    response = carla.post_form(login_path, {"email": "carla@example.org", "password": PASSWORD})
+    assert response.headers["Location"] == invitation_path
+    response = carla.post_form(invitation_path, {})
+    assert response.headers["Location"] == f"/organisationen/{organisation.id}"
+    carla_user = db.session.scalar(sa.select(User).where(User.email == "carla@example.org"))
+    assert db.session.scalar(sa.select(OrganisationMember).where(OrganisationMember.user_id == carla_user.id))
+
+
+def test_a_foreign_next_is_dropped_from_the_verification_link(auth, client):
+    auth.post_form(
+        "/registrieren?next=//evil.example/",
+        {"display_name": "Eve", "email": "eve@example.org", "password": PASSWORD, "password_confirm": PASSWORD},
+    )
+    verify = _path_and_query(outbox_to("eve@example.org")[-1], "/email-bestaetigen/")
+    assert "next" not in verify and "evil" not in verify
+    assert client.get(verify).headers["Location"] == "/anmelden"

@@ -26,7 +26,10 @@ def test_staff_password_alone_does_not_sign_in(client, auth):
     assert response.headers["Location"] == "/anmelden/zwei-faktor"
     assert client.get("/konto/").status_code == 302
     assert client.get("/konto/").headers["Location"].startswith("/anmelden")
-    assert events("account.login") == []  # no success until the second factor
+    # The right password alone is recorded as a passed first factor, not as a completed sign-in.
+    [event] = events("account.login")
+    assert event.outcome == "success"
+    assert details(event) == {"method": "password", "stage": "first_factor"}
 
 
 def test_staff_signs_in_with_password_then_code(client, auth):
@@ -35,9 +38,11 @@ def test_staff_signs_in_with_password_then_code(client, auth):
     response = auth.totp(user)
     assert response.headers["Location"] == "/konto/"
     assert client.get("/konto/").status_code == 200
-    [event] = events("account.login", subject_user_id=user.id)
-    assert event.outcome == "success"
-    assert details(event)["method"] == "password+totp"
+    first, final = events("account.login", subject_user_id=user.id)
+    assert details(first)["stage"] == "first_factor"
+    assert final.outcome == "success"
+    assert details(final)["method"] == "password+totp"
+    assert "stage" not in details(final)
 
 
 def test_second_factor_page_without_password_step_sends_back_to_sign_in(client):
@@ -62,7 +67,8 @@ def test_a_totp_code_is_refused_the_second_time(app, auth):
     assert response.status_code == 200
     assert "nicht gültig oder wurde schon verwendet" in response.get_data(as_text=True)
     assert other.get("/konto/").status_code == 302
-    assert [e.outcome for e in events("account.login", subject_user_id=user.id)] == ["success", "failure"]
+    outcomes = [(e.outcome, details(e).get("stage")) for e in events("account.login", subject_user_id=user.id)]
+    assert outcomes == [("success", "first_factor"), ("success", None), ("success", "first_factor"), ("failure", None)]
 
 
 def test_a_recovery_code_signs_in_once(app, client, auth):
@@ -139,3 +145,87 @@ def test_the_pending_password_step_expires(client, auth, monkeypatch):
     response = client.get("/anmelden/zwei-faktor")
     assert response.headers["Location"] == "/anmelden"
     assert user.id
+
+
+def _citizen_with_totp_signed_in(client, auth) -> User:
+    user = make_user("bruno@example.org", totp=True)
+    auth.login("bruno@example.org", PASSWORD)
+    auth.totp(user)
+    assert client.get("/konto/").status_code == 200
+    # The sign-in used this step's code; forget it rather than wait 30 seconds for the next one.
+    db.session.expire_all()
+    db.session.get(User, user.id).totp_last_step = None
+    db.session.commit()
+    return user
+
+
+def test_citizen_switches_two_factor_off_with_password_and_current_code(client, auth):
+    user = _citizen_with_totp_signed_in(client, auth)
+    page = client.get("/konto/sicherheit").get_data(as_text=True)
+    assert "Zwei-Faktor-Authentisierung ausschalten" in page
+
+    code = pyotp.TOTP(user.totp_secret).now()
+    response = auth.post_form(
+        "/konto/sicherheit/zwei-faktor/ausschalten", {"totp-current_password": PASSWORD, "totp-code": code}
+    )
+    assert response.status_code == 302
+    assert "Die Zwei-Faktor-Authentisierung ist ausgeschaltet" in client.get("/konto/sicherheit").get_data(as_text=True)
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert user.totp_enabled_at is None and user.totp_secret is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
+    assert [e.outcome for e in events("account.totp_disabled", subject_user_id=user.id)] == ["success"]
+
+    auth.logout()
+    assert auth.login("bruno@example.org", PASSWORD).headers["Location"] == "/konto/"  # no code asked
+
+
+def test_switching_two_factor_off_needs_the_right_password_and_code(client, auth):
+    user = _citizen_with_totp_signed_in(client, auth)
+    code = pyotp.TOTP(user.totp_secret).now()
+    wrong_password = auth.post_form(
+        "/konto/sicherheit/zwei-faktor/ausschalten", {"totp-current_password": "falsch", "totp-code": code}
+    )
+    assert wrong_password.status_code == 422
+    assert "Das Passwort ist nicht richtig" in wrong_password.get_data(as_text=True)
+    wrong_code = auth.post_form(
+        "/konto/sicherheit/zwei-faktor/ausschalten", {"totp-current_password": PASSWORD, "totp-code": "000000"}
+    )
+    assert wrong_code.status_code == 422
+    assert "Der Code ist nicht gültig" in wrong_code.get_data(as_text=True)
+    no_code = auth.post_form("/konto/sicherheit/zwei-faktor/ausschalten", {"totp-current_password": PASSWORD})
+    assert "Bitte geben Sie den aktuellen Code" in no_code.get_data(as_text=True)
+
+    db.session.expire_all()
+    assert db.session.get(User, user.id).totp_enabled_at is not None
+    refusals = events("account.totp_disabled", subject_user_id=user.id)
+    assert [(e.outcome, details(e)["reason"]) for e in refusals] == [("failure", "password"), ("failure", "code")]
+
+
+def test_staff_cannot_switch_two_factor_off(client, auth):
+    user = staff_with_totp()
+    auth.login("clara@example.org", PASSWORD)
+    auth.totp(user)
+    page = client.get("/konto/sicherheit").get_data(as_text=True)
+    assert "Pflicht und kann nicht ausgeschaltet werden" in page
+    assert "totp-code" not in page
+    db.session.expire_all()
+    db.session.get(User, user.id).totp_last_step = None
+    db.session.commit()
+
+    response = auth.post_form(
+        "/konto/sicherheit/zwei-faktor/ausschalten",
+        {"totp-current_password": PASSWORD, "totp-code": pyotp.TOTP(user.totp_secret).now()},
+    )
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(User, user.id).totp_enabled_at is not None
+    assert events("account.totp_disabled") == []
+
+
+def test_password_without_the_code_leaves_a_first_factor_event_and_the_code_the_sign_in(client, auth):
+    user = staff_with_totp()
+    auth.login("clara@example.org", PASSWORD)
+    [first] = events("account.login", subject_user_id=user.id)
+    assert (first.outcome, details(first)) == ("success", {"method": "password", "stage": "first_factor"})
+    assert client.get("/konto/").status_code == 302  # still not signed in

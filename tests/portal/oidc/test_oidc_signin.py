@@ -226,3 +226,92 @@ def test_citizen_who_chose_totp_gives_the_code_after_oidc_too(provider, client):
     response = provider.sign_in("bund-v2")
     assert response.headers["Location"] == "/anmelden/zwei-faktor"
     assert signed_in_user(client) is None
+
+
+def _lock(user: User) -> None:
+    from datetime import timedelta
+
+    from portal.timeutil import utcnow
+
+    user.failed_logins = 5
+    user.locked_until = utcnow() + timedelta(minutes=10)
+    db.session.commit()
+
+
+def _last_login_event() -> AuditEvent:
+    return db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "account.login").order_by(AuditEvent.seq.desc())
+    ).first()
+
+
+def test_locked_account_cannot_sign_in_through_its_oidc_link(provider, client, app):
+    provider.set_user("bund-lock", email="lock@example.org", email_verified=True)
+    provider.sign_in("bund-lock")
+    user = signed_in_user(client)
+    assert user is not None
+    _lock(user)
+
+    other = type(provider)(provider.issuer, app.test_client())
+    response = other.sign_in("bund-lock")
+
+    assert response.status_code == 400
+    assert "Anmeldung gesperrt: zu viele Fehlversuche" in response.get_data(as_text=True)
+    assert signed_in_user(other.client) is None
+    event = _last_login_event()
+    assert (event.outcome, event.subject_user_id) == ("denied", user.id)
+    assert '"reason":"locked"' in event.details and '"method":"oidc"' in event.details
+
+
+def test_locked_local_account_is_neither_linked_nor_signed_in_by_its_verified_email(provider, client):
+    anna = make_user("anna@example.org")
+    _lock(anna)
+    provider.set_user("bund-anna-locked", email="anna@example.org", email_verified=True)
+    response = provider.sign_in("bund-anna-locked")
+
+    assert response.status_code == 400
+    assert "Anmeldung gesperrt" in response.get_data(as_text=True)
+    assert signed_in_user(client) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OidcIdentity)) == 0
+    event = _last_login_event()
+    assert (event.outcome, event.subject_user_id) == ("denied", anna.id)
+
+
+def test_simultaneous_first_sign_ins_of_one_subject_end_in_the_account_that_won(provider, client, monkeypatch):
+    """The other request linked the subject between our look-up and our insert: no 500, we sign into its account."""
+    from portal.oidc import services
+    from portal.timeutil import utcnow
+
+    winner = make_user("gewinner@example.org")
+    db.session.add(OidcIdentity(issuer=provider.issuer, subject="bund-race", user_id=winner.id, linked_at=utcnow()))
+    db.session.commit()
+    real_find = services._find_identity
+    calls = []
+
+    def find_too_early(issuer: str, subject: str):
+        calls.append(subject)
+        return None if len(calls) == 1 else real_find(issuer, subject)
+
+    monkeypatch.setattr(services, "_find_identity", find_too_early)
+    provider.set_user("bund-race", email="race@example.org", email_verified=True)
+    response = provider.sign_in("bund-race")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    user = signed_in_user(client)
+    assert user is not None and user.id == winner.id
+    assert len(calls) == 2
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1  # the loser's account is gone
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OidcIdentity)) == 1
+    assert actions()[-1] == ("account.login", "success")
+
+
+def test_staff_first_factor_through_oidc_is_audited_before_the_code(provider, client):
+    clerk = make_user("clerk@example.org", department=make_department(), department_role="clerk", totp=True)
+    provider.set_user("bund-clerk", email="clerk@example.org", email_verified=True)
+    provider.sign_in("bund-clerk")
+
+    event = _last_login_event()
+    assert (event.outcome, event.subject_user_id) == ("success", clerk.id)
+    assert '"method":"oidc"' in event.details and '"stage":"first_factor"' in event.details
+    assert signed_in_user(client) is None

@@ -1,4 +1,5 @@
-"""The accounts pages in the states a route scan cannot reach (errors, locks, codes, invitations) pass axe-core."""
+"""The accounts pages in the states a route scan cannot reach (errors, locks, codes, invitations, acting for a
+business, a refused deletion) pass axe-core."""
 
 from __future__ import annotations
 
@@ -8,16 +9,9 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e import conftest as _e2e
 from tests.e2e.helpers import LiveServer, assert_accessible, goto, sign_in, submit_main_form
 
 pytestmark = pytest.mark.e2e
-
-# The browser fixtures of tests/e2e, reused here (a conftest's fixtures reach only its own folder).
-browser_type_launch_args = _e2e.browser_type_launch_args
-browser_context_args = _e2e.browser_context_args
-live_server = _e2e.live_server
-page = _e2e.page
 
 
 def test_sign_in_errors_lock_and_second_factor_pages_are_accessible(page: Page, live_server: LiveServer):
@@ -82,7 +76,12 @@ def test_two_factor_setup_codes_sessions_and_organisation_pages_are_accessible(p
     assert_accessible(page, "recovery codes")
 
     goto(page, live_server("/konto/sicherheit"))
-    assert_accessible(page, "security")
+    assert_accessible(page, "security with two-factor on")
+    page.fill("#totp-current_password", PASSWORD)
+    page.fill("#totp-code", "000000")
+    page.locator("form[action$='/zwei-faktor/ausschalten'] button[type=submit]").click()
+    assert "Der Code ist nicht gültig" in page.content()
+    assert_accessible(page, "switching two-factor off, with an error")
 
     goto(page, live_server("/organisationen/neu"))
     page.fill("#name", "Bäckerei Korn GmbH")
@@ -106,3 +105,21 @@ def test_two_factor_setup_codes_sessions_and_organisation_pages_are_accessible(p
     submit_main_form(page)  # Dora is signed in, but the invitation is Bob's: the refusal is shown
     assert "andere E-Mail-Adresse" in page.content()
     assert_accessible(page, "invitation refused")
+
+    # Acting for the business: the header says so and offers the way back.
+    goto(page, live_server("/organisationen/"))
+    page.locator("main form button[type=submit]").first.click()
+    assert "Sie handeln für Bäckerei Korn GmbH" in page.content()
+    assert_accessible(page, "header while acting for an organisation")
+
+    # The only owner cannot delete the account: the refusal names the business.
+    goto(page, live_server("/konto/loeschen"))
+    page.fill("#password", PASSWORD)
+    page.check("#confirm")
+    submit_main_form(page)
+    assert "Ihr Konto kann noch nicht gelöscht werden" in page.content()
+    assert_accessible(page, "deletion refused for the only owner")
+
+    page.locator("header form button[type=submit]", has_text="Wieder für mich selbst handeln").click()
+    assert "Sie handeln wieder für sich selbst" in page.content()
+    assert "Sie handeln für Bäckerei" not in page.content()
