@@ -20,6 +20,11 @@ def add_landing(app: Flask, landing: Landing) -> None:
     app.extensions.setdefault("stadtportal_landing", []).append(landing)
 
 
+def add_admin_link(app: Flask, endpoint: str, label: object) -> None:
+    """List a service's staff page on the admin overview (shown when its access rule admits the person)."""
+    app.extensions.setdefault("stadtportal_admin_links", []).append((endpoint, label))
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation_helper() -> dict:

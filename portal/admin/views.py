@@ -42,7 +42,7 @@ OTHER_AREAS = [
 
 def _other_areas(actor: Actor) -> list[tuple[str, Any]]:
     areas = []
-    for endpoint, label in OTHER_AREAS:
+    for endpoint, label in [*OTHER_AREAS, *current_app.extensions.get("stadtportal_admin_links", [])]:
         rule = access.rule_for(current_app, endpoint)
         if rule is not None and rule.kind == "role" and any(actor.has_role(role) for role in rule.roles):
             areas.append((url_for(endpoint), label))

@@ -118,8 +118,9 @@ def register_api_blueprint(app: Flask, blp: ApiBlueprint) -> None:
 def _api_csrf() -> None:
     """API requests with a bearer token carry no ambient credentials and need no CSRF token (a foreign
     site cannot set the Authorization header without a CORS preflight, which we never allow). Without
-    one, a state-changing request may be acting on a signed-in browser's session, so it needs the token
-    (form field or X-CSRFToken header) exactly like an HTML form."""
+    one but with a session cookie, a state-changing request may be acting on a signed-in browser's session,
+    so it needs the token (form field or X-CSRFToken header) exactly like an HTML form. Anonymous clients
+    without cookies (the public booking API) need neither."""
     from portal.extensions import csrf
 
     if request.blueprint not in current_app.extensions[BLUEPRINTS_KEY]:
@@ -128,6 +129,11 @@ def _api_csrf() -> None:
         return
     if request.headers.get("Authorization", "").lower().startswith("bearer "):
         return
+    cookies = request.cookies
+    if current_app.config["SESSION_COOKIE_NAME"] not in cookies and (
+        current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in cookies
+    ):
+        return  # no cookie, no ambient credentials: a forged request would act for nobody
     csrf.protect()
 
 

@@ -42,12 +42,15 @@ def test_overview_shows_department_admin_only_their_department(client, as_user, 
     assert "amtsübergreifenden Rollen" not in page
 
 
-def test_clerk_sees_that_there_is_nothing_to_manage(client, as_user, buergeramt):
+def test_clerk_sees_no_core_administration_only_the_services_pages(client, as_user, buergeramt):
     clerk = make_user("clerk@stadt.example", department=buergeramt, department_role="clerk", totp=True)
     as_user(clerk)
     response = client.get("/admin/")
     assert response.status_code == 200
-    assert "keine Verwaltungsrechte" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "/admin/aemter" not in page
+    # Services list their staff pages (appointments: the clerk's calendar feed).
+    assert "/termine/kalender/" in page
     assert client.get(f"/admin/aemter/{buergeramt.id}/standorte").status_code == 403
 
 

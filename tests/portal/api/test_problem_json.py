@@ -79,8 +79,14 @@ def test_400_for_a_body_that_is_not_json(client, token_header):
 
 def test_400_for_a_cookie_request_without_csrf_token(client):
     """Without a bearer token a write may ride on a browser session, so it needs the CSRF token."""
+    client.set_cookie("session", "some-browser-session")
     body = assert_problem(client.post("/api/v1/test/conflict"), 400)
     assert "CSRF" in body.get("detail", "")
+
+
+def test_a_request_without_cookies_or_token_needs_no_csrf_token(client):
+    """Nothing ambient to ride on: an anonymous client (the public booking API) reaches the route."""
+    assert_problem(client.post("/api/v1/test/conflict"), 409)
 
 
 def test_valid_request_with_a_token_needs_no_csrf_token(client, token_header):
