@@ -70,6 +70,8 @@ test-e2e: install-dev assets ## Browser tests and accessibility scans in headles
 benchmark: install-dev ## The benchmarks in benchmarks/ (see its README)
 	$(PY) benchmarks/audit_overhead.py
 	$(PY) benchmarks/audit_verify.py
+	$(PY) benchmarks/slot_search.py
+	$(PY) benchmarks/booking_race.py
 
 clean: ## Remove the virtualenv, front-end packages and the development database
 	rm -rf $(VENV) node_modules instance/stadtportal.sqlite

@@ -1,18 +1,40 @@
-"""Termine: Termine in Bürgerbüros und Ämtern online buchen, verschieben und absagen."""
+"""Termine: online appointment booking for municipal offices, the clerk's desk, calendar files."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from portal.services_registry import Landing, add_landing
+from portal.services_registry import Landing, add_admin_link, add_landing
 
 
 def register(app: Flask) -> None:
-    """Plug this service into the portal: blueprints, landing entry."""
-    from appointments import views
+    """Plug this service into the portal: models, blueprints, API, operator commands, demo data."""
+    from appointments import (
+        admin_views,
+        api_bookings,
+        api_catalogue,
+        cli,
+        demo,
+        desk_views,
+        feed_views,
+        models,  # noqa: F401  (for the metadata and migrations)
+        views,
+    )
+    from appointments.services import waitlist  # noqa: F401  (subscribes the waitlist to freed seats)
+    from portal.api import register_api_blueprint
+    from portal.demo import DEMO_HOOKS
 
-    app.register_blueprint(views.bp)
+    for module in (views, admin_views, desk_views, feed_views):
+        app.register_blueprint(module.bp)
+    register_api_blueprint(app, api_catalogue.blp)
+    register_api_blueprint(app, api_bookings.blp)
+    app.cli.add_command(cli.appointments_cli)
+    if demo.load not in DEMO_HOOKS:
+        DEMO_HOOKS.append(demo.load)
+    add_admin_link(app, "appointments_admin.index", _l("Termine: Standorte, Leistungen, Öffnungszeiten"))
+    add_admin_link(app, "desk.index", _l("Schalter (Termine)"))
+    add_admin_link(app, "appointments_feed.index", _l("Termine im eigenen Kalender abonnieren"))
     add_landing(
         app,
         Landing(

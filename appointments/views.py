@@ -1,15 +1,201 @@
-"""HTML routes of the appointments service."""
+"""HTML routes of the appointments service: the start page and what the booking and manage pages share.
+
+The booking wizard lives in views_booking.py, the pages reached by the mailed links and "Meine Termine" in
+views_manage.py; both add routes to this blueprint and are imported at the end of this module.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
+from babel.dates import format_date, format_datetime
+from flask import Blueprint, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from appointments.models import Booking, LocationSettings
+from appointments.services import availability, catalogue
 from portal import access
+from portal.extensions import db
+from portal.timeutil import BERLIN, to_berlin, utcnow
 
 bp = Blueprint("appointments", __name__, url_prefix="/termine")
+
+# The calendar shows two weeks at a time: enough to choose from, short enough for a screen reader.
+CALENDAR_DAYS = 14
+
+
+def _locale() -> str:
+    return str(get_locale() or "de")
+
+
+def long_time(value: datetime) -> str:
+    """Di., 1. Dezember 2026, 09:10 Uhr"""
+    return format_datetime(to_berlin(value), _("EEE, d. MMMM y, HH:mm 'Uhr'"), tzinfo=BERLIN, locale=_locale())
+
+
+def clock(value: datetime) -> str:
+    return format_datetime(to_berlin(value), _("HH:mm 'Uhr'"), tzinfo=BERLIN, locale=_locale())
+
+
+def long_day(value: date) -> str:
+    """Dienstag, 1. Dezember 2026"""
+    return format_date(value, _("EEEE, d. MMMM y"), locale=_locale())
+
+
+def short_day(value: date) -> str:
+    return format_date(value, _("EEE, d. MMM"), locale=_locale())
+
+
+def slot_label(start: datetime, seats_left: int) -> str:
+    seats = _("1 Platz frei") if seats_left == 1 else _("%(n)s Plätze frei", n=seats_left)
+    return f"{long_time(start)} — {seats}"
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(BERLIN).isoformat()
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    state: str  # free, booked_out, closed, past, not_yet
+    free: int = 0
+
+    @property
+    def iso(self) -> str:
+        return self.day.isoformat()
+
+
+@dataclass
+class Calendar:
+    """Two weeks of days for one location and visit, with the free times of the chosen day."""
+
+    first: date
+    last: date
+    weeks: list[list[CalendarDay]]
+    earlier: date | None
+    later: date | None
+    chosen_day: date | None
+    times: list[tuple[str, str]] = field(default_factory=list)  # (iso start, label) of the chosen day
+    next_free: date | None = None  # the first free day in the window, for "jump to"
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def build_calendar(location_id: int, items: list[tuple[int, int]], start: date | None, chosen: date | None) -> Calendar:
+    """The calendar of free times: two weeks from the Monday of `start` (default: this week).
+
+    Days without free times read "geschlossen" when the location does not open that day and "ausgebucht"
+    when it does; the slot engine says which days it opens (holidays and closures included).
+    """
+    today = utcnow().astimezone(BERLIN).date()
+    horizon = _last_bookable_day(location_id)
+    first = _monday(max(start or chosen or today, today))
+    last = first + timedelta(days=CALENDAR_DAYS - 1)
+    slots = availability.free_slots(location_id, items, max(first, today), last)
+    by_day: dict[date, list] = {}
+    for slot in slots:
+        by_day.setdefault(to_berlin(slot.start).date(), []).append(slot)
+    open_days = _open_days(location_id, first, last)
+    days = []
+    for offset in range(CALENDAR_DAYS):
+        day = first + timedelta(days=offset)
+        if day < today:
+            days.append(CalendarDay(day, "past"))
+        elif day in by_day:
+            days.append(CalendarDay(day, "free", len(by_day[day])))
+        elif day > horizon:
+            days.append(CalendarDay(day, "not_yet"))
+        elif day not in open_days:
+            days.append(CalendarDay(day, "closed"))
+        else:
+            days.append(CalendarDay(day, "booked_out"))
+    later_first = last + timedelta(days=1)
+    calendar = Calendar(
+        first=first,
+        last=last,
+        weeks=[days[i : i + 7] for i in range(0, CALENDAR_DAYS, 7)],
+        earlier=first - timedelta(days=CALENDAR_DAYS) if first > _monday(today) else None,
+        later=later_first if later_first <= horizon else None,
+        chosen_day=chosen if chosen is not None and first <= chosen <= last else None,
+        next_free=min(by_day) if by_day else None,
+    )
+    if calendar.chosen_day is not None:
+        calendar.times = [
+            (iso(s.start), slot_label(s.start, s.seats_left)) for s in by_day.get(calendar.chosen_day, [])
+        ]
+    return calendar
+
+
+def _last_bookable_day(location_id: int) -> date:
+    _earliest, latest = availability.booking_window(location_id)
+    return to_berlin(latest).date()
+
+
+def _open_days(location_id: int, first: date, last: date) -> set[date]:
+    return set(availability.opening_days(location_id, first, last))
+
+
+@bp.record_once
+def _template_helpers(state) -> None:
+    # Globals rather than a context processor: the macros in _parts.html are imported without context.
+    state.app.jinja_env.globals.update(
+        appt_time=long_time, appt_day=long_day, appt_short_day=short_day, appt_clock=clock
+    )
+
+
+# -- read-only look-ups the services do not offer (yet) ---------------------------------------------------------
+# Views should not query; these two belong in appointments/services (catalogue.py / booking.py). They are here
+# only until the services offer them, and they read, never write.
+
+
+def captcha_required(location_id: int) -> bool:
+    """Whether the location asks for the proof-of-work captcha before booking."""
+    settings = db.session.get(LocationSettings, location_id)
+    return bool(settings is not None and settings.captcha_required)
+
+
+def bookings_of_user(user_id: int) -> list[Booking]:
+    """A signed-in citizen's bookings (Booking.user_id), newest appointment first."""
+    return list(
+        db.session.execute(
+            sa.select(Booking).where(Booking.user_id == user_id).order_by(Booking.starts_at.desc()).limit(200)
+        ).scalars()
+    )
 
 
 @bp.get("/")
 @access.public
 def index():
-    return render_template("appointments/index.html")
+    return render_template("appointments/index.html", services=catalogue.offered_services())
+
+
+from appointments import (  # noqa: E402, F401  (routes on the same blueprint)
+    views_booking,
+    views_manage,
+    views_waitlist,
+)

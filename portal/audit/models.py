@@ -22,7 +22,7 @@ class AuditEvent(Model):
     )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor_type: Mapped[str] = mapped_column(sa.String(16))  # user, client, system, anonymous
-    actor_id: Mapped[str | None] = mapped_column(sa.String(64))
+    actor_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)  # the admin view filters by it
     on_behalf_of: Mapped[str | None] = mapped_column(sa.String(64))
     action: Mapped[str] = mapped_column(sa.String(100), index=True)
     target_type: Mapped[str | None] = mapped_column(sa.String(64))

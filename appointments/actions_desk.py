@@ -1,0 +1,14 @@
+"""Audit actions of the clerk's desk. Imported by appointments.services.desk, so they exist before use."""
+
+from portal.audit.registry import declare
+
+declare("appointment.checked_in", ["location_id", "queue_number"], "A visitor checked in at the desk")
+declare("appointment.called", ["location_id", "queue_number", "counter"], "A waiting visitor was called")
+declare("appointment.served", ["location_id"], "A visit was marked as served")
+declare("appointment.no_show", ["location_id"], "A booked visitor did not come")
+declare("appointment.walk_in", ["location_id", "queue_number"], "A visitor without appointment got a number")
+declare(
+    "appointment.day_cancelled",
+    ["location_id", "day", "reason"],
+    "A closed day: its bookings were cancelled (one event per booking and one for the closure)",
+)

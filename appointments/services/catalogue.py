@@ -1,0 +1,155 @@
+"""What can be booked where: catalogue services offered at locations that take appointments.
+
+A service counts as offered at a location when the catalogue service, the offer and the location's
+appointment settings are all active. Read-only; no permission checks (the catalogue is public).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from appointments.errors import BookingError
+from appointments.models import LocationSettings, OfferedService
+from portal.departments.models import CatalogueService, Department, Location
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+DEFAULT_SEARCH_RATE_LIMIT = "120/minute"
+RATE_LIMIT_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class OfferedAt:
+    location_id: int
+    duration_minutes: int
+    max_quantity: int
+
+
+@dataclass
+class ServiceOffer:
+    id: int
+    name: str
+    description: str
+    department: str
+    offered_at: list[OfferedAt] = field(default_factory=list)
+
+    @property
+    def locations(self) -> list[int]:
+        return [offer.location_id for offer in self.offered_at]
+
+
+@dataclass(frozen=True)
+class LocationOffer:
+    id: int
+    name: str
+    street: str
+    postcode: str
+    city: str
+    latitude: float | None
+    longitude: float | None
+    duration_minutes: int
+    max_quantity: int
+
+    @property
+    def address(self) -> str:
+        return f"{self.street}, {self.postcode} {self.city}"
+
+
+def _offered() -> sa.Select:
+    return (
+        sa.select(OfferedService)
+        .join(CatalogueService, CatalogueService.id == OfferedService.catalogue_service_id)
+        .join(LocationSettings, LocationSettings.location_id == OfferedService.location_id)
+        .where(
+            OfferedService.active.is_(True),
+            CatalogueService.active.is_(True),
+            LocationSettings.active.is_(True),
+        )
+    )
+
+
+def offered_services() -> list[ServiceOffer]:
+    """Every service bookable somewhere, by name, with its locations and durations there (one query)."""
+    rows = db.session.execute(
+        _offered()
+        .with_only_columns(
+            CatalogueService.id,
+            CatalogueService.name,
+            CatalogueService.description,
+            Department.name.label("department"),
+            OfferedService.location_id,
+            OfferedService.duration_minutes,
+            OfferedService.max_quantity,
+        )
+        .join(Department, Department.id == CatalogueService.department_id)
+        .order_by(CatalogueService.name, CatalogueService.id, OfferedService.location_id)
+    ).all()
+    services: dict[int, ServiceOffer] = {}
+    for row in rows:
+        service = services.get(row.id)
+        if service is None:
+            service = services[row.id] = ServiceOffer(row.id, row.name, row.description or "", row.department)
+        service.offered_at.append(OfferedAt(row.location_id, row.duration_minutes, row.max_quantity))
+    return list(services.values())
+
+
+def locations_offering(service_id: int) -> list[LocationOffer]:
+    """The locations where a service can be booked, by name. BookingError(field="service") when none."""
+    rows = db.session.execute(
+        _offered()
+        .with_only_columns(
+            Location.id,
+            Location.name,
+            Location.street,
+            Location.postcode,
+            Location.city,
+            Location.latitude,
+            Location.longitude,
+            OfferedService.duration_minutes,
+            OfferedService.max_quantity,
+        )
+        .join(Location, Location.id == OfferedService.location_id)
+        .where(OfferedService.catalogue_service_id == service_id)
+        .order_by(Location.name, Location.id)
+    ).all()
+    if not rows:
+        raise BookingError("service", _("Diese Leistung kann nicht online gebucht werden."), "unknown")
+    return [LocationOffer(*row) for row in rows]
+
+
+def service_names(ids: Iterable[int]) -> dict[int, str]:
+    """Catalogue service id → name, for the ids that exist."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(CatalogueService.id, CatalogueService.name).where(CatalogueService.id.in_(ids))
+    ).all()
+    return {row.id: row.name for row in rows}
+
+
+def search_rate_limit(location_id: int | None) -> str:
+    """The location's limit on slot searches per client, e.g. "120/minute"; the global default otherwise.
+
+    Asked before every search, so it is remembered for a minute per app: a changed limit applies within
+    a minute, and searches cost no extra query.
+    """
+    default = current_app.config.get("APPOINTMENTS_SEARCH_RATE_LIMIT", DEFAULT_SEARCH_RATE_LIMIT)
+    if location_id is None:
+        return default
+    cache: dict[int, tuple[float, str]] = current_app.extensions.setdefault("appointments_search_limits", {})
+    now = utcnow().timestamp()
+    cached = cache.get(location_id)
+    if cached and cached[0] > now:
+        return cached[1]
+    limit = db.session.execute(
+        sa.select(LocationSettings.search_rate_limit).where(LocationSettings.location_id == location_id)
+    ).scalar_one_or_none()
+    value = limit or default
+    cache[location_id] = (now + RATE_LIMIT_CACHE_SECONDS, value)
+    return value

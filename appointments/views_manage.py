@@ -1,0 +1,232 @@
+"""Pages reached by the mailed links (confirm, manage, reschedule, cancel, calendar file) and "Meine Termine".
+
+The reference and token in the address authorise; a wrong pair is a 404 that does not say which part was
+wrong. Nothing changes on GET: mail scanners and link previews follow links, so confirming and cancelling
+need the button (POST) on the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from appointments import forms
+from appointments.errors import BookingError, NotFound, SlotTaken
+from appointments.models import ACTIVE_STATUSES, BookingStatus
+from appointments.services import booking as booking_service
+from appointments.services import catalogue
+from appointments.views import bookings_of_user, bp, build_calendar, iso, long_time, parse_day, parse_iso
+from appointments.views_booking import booking_details, ics_response
+from portal import access
+from portal.actors import current_actor
+from portal.extensions import limiter
+from portal.timeutil import as_utc, to_berlin, utcnow
+
+STATUS_LABELS: dict[str, Any] = {
+    BookingStatus.RESERVED: _l("Vorgemerkt – bitte bestätigen"),
+    BookingStatus.CONFIRMED: _l("Bestätigt"),
+    BookingStatus.OFFERED: _l("Angeboten (Warteliste)"),
+    BookingStatus.CANCELLED: _l("Abgesagt"),
+    BookingStatus.RELEASED: _l("Freigegeben (nicht rechtzeitig bestätigt)"),
+    BookingStatus.CHECKED_IN: _l("Eingecheckt"),
+    BookingStatus.CALLED: _l("Aufgerufen"),
+    BookingStatus.SERVED: _l("Erledigt"),
+    BookingStatus.NO_SHOW: _l("Nicht erschienen"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.record_once
+def _status_helper(state) -> None:
+    state.app.jinja_env.globals["appt_status"] = status_label
+
+
+def _booking(reference: str, token: str) -> Any:
+    try:
+        return booking_service.find_booking(reference, token)
+    except NotFound:
+        abort(404)
+
+
+def _changeable(found: Any) -> bool:
+    """Reschedule and cancel are open while the booking holds its seat and has not started."""
+    return found.status in (BookingStatus.RESERVED, BookingStatus.CONFIRMED) and as_utc(found.starts_at) > utcnow()
+
+
+# -- confirm --------------------------------------------------------------------------------------------------
+
+
+@bp.route("/bestaetigen/<reference>/<token>", methods=["GET", "POST"])
+@access.public
+def confirm(reference: str, token: str):
+    found = _booking(reference, token)
+    form = forms.ConfirmForm()
+    error = None
+    if found.status == BookingStatus.RESERVED and form.validate_on_submit():
+        try:
+            booking_service.confirm_booking(reference, token)
+        except NotFound:
+            abort(404)
+        except BookingError as refused:
+            error = refused.message
+        else:
+            flash(_("Vielen Dank. Ihr Termin ist bestätigt."), "success")
+            return redirect(url_for(".manage", reference=reference, token=token))
+        found = _booking(reference, token)
+    return render_template(
+        "appointments/confirm.html",
+        form=form,
+        booking=found,
+        details=booking_details(found),
+        error=error,
+        manage_url=url_for(".manage", reference=reference, token=token),
+    ), (422 if error else 200)
+
+
+# -- manage ---------------------------------------------------------------------------------------------------
+
+
+@bp.get("/verwalten/<reference>/<token>")
+@access.public
+def manage(reference: str, token: str):
+    found = _booking(reference, token)
+    return render_template(
+        "appointments/manage.html",
+        booking=found,
+        details=booking_details(found),
+        changeable=_changeable(found),
+        needs_confirmation=found.status == BookingStatus.RESERVED,
+        reference=reference,
+        token=token,
+    )
+
+
+@bp.get("/verwalten/<reference>/<token>/termin.ics")
+@access.public
+def manage_ics(reference: str, token: str) -> Response:
+    from appointments.ics import booking_calendar
+
+    found = _booking(reference, token)
+    method = "REQUEST" if found.status in ACTIVE_STATUSES or found.status == BookingStatus.SERVED else "CANCEL"
+    body = booking_calendar(
+        found, method, manage_url=url_for(".manage", reference=reference, token=token, _external=True)
+    )
+    return ics_response(body, found.reference)
+
+
+@bp.route("/verwalten/<reference>/<token>/verschieben", methods=["GET", "POST"])
+@limiter.limit(lambda: catalogue.search_rate_limit(None), methods=["GET"])
+@access.public
+def reschedule(reference: str, token: str):
+    found = _booking(reference, token)
+    if not _changeable(found):
+        return _not_changeable(found, reference, token)
+    items = [(item.catalogue_service_id, item.quantity) for item in found.items]
+    form = forms.RescheduleForm(data={} if request.method == "GET" else None)
+    day = parse_day(request.args.get("tag"))
+    status = 200
+    if form.validate_on_submit():
+        start = parse_iso(form.start.data)
+        try:
+            if start is None:
+                raise BookingError("start", _("Bitte wählen Sie eine Uhrzeit aus."), "invalid")
+            booking_service.reschedule_booking(current_actor(), found, start)
+        except SlotTaken as taken:
+            form.start.errors = [_slot_taken_message(taken)]
+            status = 409
+        except BookingError as refused:
+            form.start.errors = [refused.message]
+            status = 422
+        else:
+            flash(_("Ihr Termin ist verschoben auf %(time)s.", time=long_time(start)), "success")
+            return redirect(url_for(".manage", reference=reference, token=token))
+        if start is not None:
+            day = to_berlin(start).date()
+    calendar = build_calendar(found.location_id, items, parse_day(request.args.get("ab")), day)
+    # The current time is not offered as a new one.
+    calendar.times = [(value, label) for value, label in calendar.times if value != iso(as_utc(found.starts_at))]
+    form.start.choices = calendar.times
+    return render_template(
+        "appointments/reschedule.html",
+        form=form,
+        booking=found,
+        calendar=calendar,
+        day_url=lambda d: url_for(
+            ".reschedule", reference=reference, token=token, ab=calendar.first.isoformat(), tag=d.isoformat()
+        ),
+        week_url=lambda d: url_for(".reschedule", reference=reference, token=token, ab=d.isoformat()),
+        manage_url=url_for(".manage", reference=reference, token=token),
+    ), (422 if form.errors and status == 200 else status)
+
+
+def _slot_taken_message(taken: SlotTaken) -> str:
+    if taken.nearest:
+        times = ", ".join(long_time(start) for start in taken.nearest[:3])
+        return _("Diese Zeit wurde gerade vergeben. Frei sind zum Beispiel: %(times)s.", times=times)
+    return _("Diese Zeit wurde gerade vergeben. Bitte wählen Sie eine andere.")
+
+
+@bp.route("/verwalten/<reference>/<token>/absagen", methods=["GET", "POST"])
+@access.public
+def cancel(reference: str, token: str):
+    found = _booking(reference, token)
+    if not _changeable(found):
+        return _not_changeable(found, reference, token)
+    form = forms.CancelForm()
+    if form.validate_on_submit():
+        try:
+            booking_service.cancel_booking(current_actor(), found)
+        except BookingError as refused:
+            flash(refused.message, "danger")
+        else:
+            flash(_("Ihr Termin ist abgesagt. Wir haben Ihnen eine Bestätigung geschickt."), "success")
+        return redirect(url_for(".manage", reference=reference, token=token))
+    return render_template(
+        "appointments/cancel.html",
+        form=form,
+        booking=found,
+        details=booking_details(found),
+        manage_url=url_for(".manage", reference=reference, token=token),
+    )
+
+
+def _not_changeable(found: Any, reference: str, token: str):
+    flash(_("Dieser Termin kann nicht mehr geändert werden."), "warning")
+    return redirect(url_for(".manage", reference=reference, token=token))
+
+
+# -- Meine Termine --------------------------------------------------------------------------------------------
+
+
+@bp.get("/meine")
+@access.signed_in
+def mine():
+    actor = current_actor()
+    bookings = bookings_of_user(actor.user.id) if actor.user is not None else []
+    now = utcnow()
+    upcoming = [b for b in bookings if b.status in ACTIVE_STATUSES and as_utc(b.ends_at) > now]
+    earlier = [b for b in bookings if b not in upcoming]
+    return render_template(
+        "appointments/mine.html",
+        upcoming=upcoming,
+        earlier=earlier,
+        details={b.id: booking_details(b) for b in bookings},
+    )
+
+
+# -- the captcha script ---------------------------------------------------------------------------------------
+
+
+@bp.get("/captcha.js")
+@access.public
+def captcha_script() -> Response:
+    """Our small ALTCHA solver (proof of work with SHA-256), served from our origin for the CSP."""
+    response = Response(render_template("appointments/captcha.js"), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

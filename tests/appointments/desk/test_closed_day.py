@@ -1,0 +1,90 @@
+"""Mass cancellation of a closed day: every active booking cancelled, seats freed, mails, a closure, audit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from icalendar import Calendar
+
+from appointments.models import Booking, Closure, SeatClaim
+from appointments.services import desk as desk_services
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+from portal.mail.models import OutboxMessage
+from tests.appointments.desk.builders import make_booking, today_at
+from tests.builders import csrf_from
+
+
+def _tomorrow_at(hour: int, minute: int = 0):
+    return today_at(hour, minute) + timedelta(days=1)
+
+
+def test_closing_a_day_cancels_every_booking_mails_each_adds_the_closure_and_audits(client, desk, sign_in):
+    day = desk_services.local_day(_tomorrow_at(12))
+    first = make_booking(desk.location, desk.service, starts_at=_tomorrow_at(9), email="a@example.org", seat=0)
+    second = make_booking(desk.location, desk.service, starts_at=_tomorrow_at(9), email="b@example.org", seat=1)
+    gone = make_booking(desk.location, desk.service, starts_at=_tomorrow_at(10), status="cancelled", email="c@x.org")
+    other_day = make_booking(desk.location, desk.service, starts_at=_tomorrow_at(9) + timedelta(days=1))
+    sign_in(desk.admin)
+    url = f"/schalter/{desk.location.id}/tag-absagen"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    response = client.post(
+        url, data={"csrf_token": token, "day": day.isoformat(), "reason": "Wasserschaden im Erdgeschoss"}
+    )
+    assert response.status_code == 302
+    assert "2 Termine wurden abgesagt" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+    for booking in (first, second, gone, other_day):
+        db.session.refresh(booking)
+    assert first.status == second.status == "cancelled"
+    assert first.cancel_reason == "Wasserschaden im Erdgeschoss"
+    assert first.sequence == 1
+    assert other_day.status == "confirmed"
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(SeatClaim).where(SeatClaim.booking_id.in_([first.id, second.id]))
+        )
+        == 0
+    )
+
+    mails = {m.recipient: m for m in db.session.scalars(sa.select(OutboxMessage))}
+    assert set(mails) == {"a@example.org", "b@example.org"}
+    mail = mails["a@example.org"]
+    assert "Wasserschaden im Erdgeschoss" in mail.body_text
+    assert "/termine/" in mail.body_text
+    assert first.reference in mail.body_text
+    [attachment] = mail.attachments
+    calendar = Calendar.from_ical(attachment.data)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(calendar.events[0]["UID"]) == first.uid
+
+    [closure] = db.session.scalars(sa.select(Closure))
+    assert (closure.first_day, closure.last_day, closure.location_id) == (day, day, desk.location.id)
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "appointment.day_cancelled")).all()
+    assert sorted(e.target_type for e in events) == [
+        "appointment_booking",
+        "appointment_booking",
+        "appointment_closure",
+    ]
+
+
+def test_a_clerk_may_not_close_a_day(client, desk, sign_in):
+    make_booking(desk.location, desk.service, starts_at=_tomorrow_at(9))
+    sign_in(desk.clerk)
+    assert client.get(f"/schalter/{desk.location.id}/tag-absagen").status_code == 403
+    assert db.session.scalar(sa.select(Booking.status)) == "confirmed"
+
+
+def test_closing_needs_a_reason_and_keeps_the_typed_day(client, desk, sign_in):
+    booking = make_booking(desk.location, desk.service, starts_at=_tomorrow_at(9))
+    sign_in(desk.admin)
+    url = f"/schalter/{desk.location.id}/tag-absagen"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    day = desk_services.local_day(booking.starts_at).isoformat()
+    page = client.post(url, data={"csrf_token": token, "day": day, "reason": " "}).get_data(as_text=True)
+    assert "Geben Sie einen Grund an" in page
+    assert f'value="{day}"' in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 0
+    db.session.refresh(booking)
+    assert booking.status == "confirmed"

@@ -1,0 +1,182 @@
+"""A citizen books an appointment in a real browser, with JavaScript off and on, gets the mail over real
+SMTP, confirms by the mailed link, reschedules and cancels; axe-core scans every page on the way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.appointments.web.builders import make_offers, open_tuesday
+from tests.e2e.helpers import LiveServer, assert_accessible, deliver_mail, goto, links_in, submit_main_form
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def page_without_js(browser: Browser, browser_context_args: dict) -> Iterator[Page]:
+    context = browser.new_context(**browser_context_args, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+class Scanner:
+    """axe-core needs JavaScript, so pages seen without it are scanned as a copy in a second tab that has it.
+
+    The copy is loaded on our origin, so the same style sheets apply (colour contrast is checked too).
+    """
+
+    def __init__(self, page: Page, live: LiveServer) -> None:
+        self.page = page
+        goto(page, live("/impressum"))
+
+    def __call__(self, seen: Page, label: str) -> None:
+        self.page.set_content(seen.content(), wait_until="load")
+        assert_accessible(self.page, label)
+
+
+def _long_day(day) -> str:
+    from babel.dates import format_date
+
+    return format_date(day, "EEEE, d. MMMM y", locale="de")
+
+
+def _open_day(page: Page, day) -> None:
+    """Leaf through the calendar like a person: later weeks until the day shows, then its link."""
+    link = page.get_by_role("link", name=f"{_long_day(day)}:")
+    for _ in range(4):
+        if link.count():
+            break
+        page.get_by_role("link", name="Spätere Wochen").click()
+    link.click()
+
+
+def _book(page: Page, live: LiveServer, location: str, scan) -> str:
+    """services → location → day → time → details → check → booked; returns the reference."""
+    day = open_tuesday()
+    goto(page, live("/termine/"))
+    if scan:
+        scan(page, "start page")
+    page.get_by_role("link", name="Jetzt Termin buchen").click()
+    expect(page.locator("h1")).to_have_text("Welche Leistungen brauchen Sie?")
+    if scan:
+        scan(page, "step 1: services")
+        submit_main_form(page)  # nothing chosen
+        expect(page.locator("#services-error")).to_contain_text("mindestens eine Leistung")
+        scan(page, "step 1 with an error")
+    page.get_by_role("checkbox", name="Personalausweis beantragen").check()
+    submit_main_form(page)
+
+    expect(page.locator("h1")).to_have_text("Wo möchten Sie hingehen?")
+    if scan:
+        scan(page, "step 2: location")
+    page.get_by_label(location, exact=False).check()
+    submit_main_form(page)
+
+    expect(page.locator("h1")).to_have_text("Wann möchten Sie kommen?")
+    if scan:
+        scan(page, "step 3: calendar")
+    _open_day(page, day)
+    expect(page.get_by_role("heading", name=f"Freie Uhrzeiten am {_long_day(day)}")).to_be_visible()
+    if scan:
+        scan(page, "step 3: free times of a day")
+    page.get_by_label("09:00 Uhr", exact=False).check()
+    submit_main_form(page)
+
+    expect(page.locator("h1")).to_have_text("Ihre Angaben")
+    page.fill("#name", "Erika Mustermann")
+    page.fill("#email", "erika-at-example")
+    submit_main_form(page)
+    expect(page.locator("#email-error")).to_be_visible()
+    if scan:
+        scan(page, "step 4 with an error")
+    expect(page.locator("#name")).to_have_value("Erika Mustermann")
+    page.fill("#email", "erika@example.org")
+    submit_main_form(page)
+
+    expect(page.locator("h1")).to_have_text("Prüfen Sie Ihre Angaben")
+    if scan:
+        scan(page, "step 5: check answers")
+    return _send_and_read_reference(page, scan)
+
+
+def _send_and_read_reference(page: Page, scan) -> str:
+    submit_main_form(page)
+    page.wait_for_url("**/termine/buchen/gebucht")
+    if scan:
+        scan(page, "confirmation page")
+    reference = page.locator("strong").filter(has_text="T-").first.inner_text()
+    assert reference.startswith("T-")
+    return reference
+
+
+def _reschedule_and_cancel(page: Page, live: LiveServer, smtp_server, scan) -> None:
+    page.get_by_role("link", name="Termin verschieben").click()
+    expect(page.locator("h1")).to_have_text("Termin verschieben")
+    _open_day(page, open_tuesday())
+    if scan:
+        scan(page, "reschedule page")
+    page.get_by_label("11:00 Uhr", exact=False).check()
+    submit_main_form(page)
+    expect(page.get_by_text("Ihr Termin ist verschoben")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("11:00 Uhr")
+
+    page.get_by_role("link", name="Termin absagen").click()
+    expect(page.locator("h1")).to_have_text("Möchten Sie diesen Termin absagen?")
+    if scan:
+        scan(page, "cancel page")
+    page.get_by_role("button", name="Ja, Termin absagen").click()
+    expect(page.get_by_text("Ihr Termin ist abgesagt")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Abgesagt")
+
+    deliver_mail(live.app)
+    subjects = [str(m["Subject"]) for m in smtp_server.messages_to("erika@example.org")]
+    assert any("verschoben" in s for s in subjects), subjects
+    assert any("abgesagt" in s for s in subjects), subjects
+
+
+def test_a_citizen_without_javascript_books_confirms_by_mail_reschedules_and_cancels(
+    page_without_js: Page, page: Page, live_server: LiveServer, smtp_server
+):
+    scan = Scanner(page, live_server)
+    page = page_without_js
+    with live_server.app.app_context():
+        make_offers(confirm_within_minutes=30)
+    reference = _book(page, live_server, "Bürgerbüro Mitte", scan)
+    expect(page.locator("h1")).to_have_text("Ihr Termin ist vorgemerkt")
+
+    deliver_mail(live_server.app)
+    [mail] = smtp_server.messages_to("erika@example.org")
+    assert reference in str(mail["Subject"])
+    [confirm_link] = links_in(mail, "/termine/bestaetigen/")
+    goto(page, confirm_link)
+    expect(page.locator("h1")).to_have_text("Termin bestätigen")
+    scan(page, "confirm page")
+    page.get_by_role("button", name="Termin bestätigen").click()
+    page.wait_for_url("**/termine/verwalten/**")
+    expect(page.get_by_text("Ihr Termin ist bestätigt")).to_be_visible()
+    scan(page, "manage page")
+
+    _reschedule_and_cancel(page, live_server, smtp_server, scan)
+
+
+def test_a_citizen_with_javascript_solves_the_captcha_books_and_manages_by_the_mailed_link(
+    page: Page, live_server: LiveServer, smtp_server
+):
+    with live_server.app.app_context():
+        make_offers(captcha_required=True)
+    reference = _book(page, live_server, "Bürgerbüro Mitte", assert_accessible)
+    expect(page.locator("h1")).to_have_text("Ihr Termin ist gebucht")
+    # The check page's script solved the proof of work before sending (the service refuses without it).
+
+    deliver_mail(live_server.app)
+    [mail] = smtp_server.messages_to("erika@example.org")
+    assert reference in str(mail["Subject"])
+    [manage_link] = links_in(mail, "/termine/verwalten/")
+    goto(page, manage_link)
+    expect(page.locator("h1")).to_contain_text(reference)
+    expect(page.locator("main")).to_contain_text("Bestätigt")
+    _reschedule_and_cancel(page, live_server, smtp_server, assert_accessible)
