@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from portal.services_registry import Landing, add_admin_link, add_landing
+from portal.services_registry import Landing, add_account_link, add_admin_link, add_landing
 
 
 def register(app: Flask) -> None:
@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(cli.appointments_cli)
     if demo.load not in DEMO_HOOKS:
         DEMO_HOOKS.append(demo.load)
+    add_account_link(app, "appointments.mine", _l("Meine Termine"))
     add_admin_link(app, "appointments_admin.index", _l("Termine: Standorte, Leistungen, Öffnungszeiten"))
     add_admin_link(app, "desk.index", _l("Schalter (Termine)"))
     add_admin_link(app, "appointments_feed.index", _l("Termine im eigenen Kalender abonnieren"))

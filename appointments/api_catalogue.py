@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
-from flask import request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint, abort
 
 from appointments.errors import BookingError
@@ -208,9 +209,35 @@ def list_locations(query: dict[str, Any]):
         _unprocessable("service", error.message)
 
 
+def _slots_answer(entry: availability.CachedSearch, query: dict[str, Any]) -> tuple[bytes, str]:
+    """The JSON body and its ETag, made once per cached answer: repeated searches skip serialising too."""
+    made = entry.extra.get("json")
+    if made is None:
+        result = entry.result
+        data = FreeSlotListSchema().dump(
+            {
+                "location": query["location"],
+                "duration": result.duration_minutes,
+                "first_day": query["first_day"],
+                "last_day": query["last_day"],
+                "slots": [
+                    {"start": start, "seats_left": slot.seats_left}
+                    for start, slot in zip(berlin_iso([slot.start for slot in result.slots]), result.slots, strict=True)
+                ],
+            }
+        )
+        compact = not current_app.debug
+        body = current_app.json.dumps(data, separators=(",", ":") if compact else None).encode() + b"\n"
+        # The version names the state of the location; the digest also covers what time alone changed.
+        etag = f"v{entry.version}-{hashlib.blake2b(body, digest_size=8).hexdigest()}"
+        made = entry.extra["json"] = (body, etag)
+    return made
+
+
 @blp.route("/slots")
 @blp.arguments(SlotSearchSchema, location="query")
-@blp.response(200, FreeSlotListSchema)
+@blp.response(200, FreeSlotListSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.alt_response(304, description="Not modified: the `If-None-Match` ETag is still current")
 @access.public
 @limiter.limit(_search_limit)
 def list_slots(query: dict[str, Any]):
@@ -220,20 +247,18 @@ def list_slots(query: dict[str, Any]):
     `services=1:2,3:1` (ID:QUANTITY). Times are ISO 8601 with the Europe/Berlin offset. Days in the past
     or beyond the booking horizon have no free times. Errors: 422 with per-field messages for an unknown
     service or location, `to` before `from`, or more than 31 days.
+
+    The answer carries an ETag; send it back in `If-None-Match` to get 304 while nothing has changed.
     """
     first: date = query["first_day"]
     last: date = query["last_day"]
     try:
-        result = availability.search(query["location"], query["items"], first, last)
+        entry = availability.search_cached(query["location"], query["items"], first, last)
     except BookingError as error:
         _unprocessable(query["field"] if error.field == "services" else error.field, error.message)
-    return {
-        "location": query["location"],
-        "duration": result.duration_minutes,
-        "first_day": first,
-        "last_day": last,
-        "slots": [
-            {"start": start, "seats_left": slot.seats_left}
-            for start, slot in zip(berlin_iso([slot.start for slot in result.slots]), result.slots, strict=True)
-        ],
-    }
+    body, etag = _slots_answer(entry, query)
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    # Free seats change any moment: caches may keep the answer but must ask again (cheaply, by ETag).
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)

@@ -67,6 +67,10 @@ class LocationSettings(Model):
     waitlist_offer_minutes: Mapped[int] = mapped_column(default=120)
     search_rate_limit: Mapped[str] = mapped_column(sa.String(40), default="120/minute")
     booking_rate_limit: Mapped[str] = mapped_column(sa.String(40), default="10/hour")
+    # Raised in the same transaction by every change that can alter the location's free times (seat claims,
+    # these settings, opening hours, closures, offered services): slot searches cache their answer per
+    # worker keyed on it. Maintained by appointments.services.availability_version, never set by hand.
+    availability_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (
         sa.CheckConstraint("counters >= 1 and counters <= 200", name="counters"),

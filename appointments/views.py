@@ -1,7 +1,8 @@
 """HTML routes of the appointments service: the start page and what the booking and manage pages share.
 
 The booking wizard lives in views_booking.py, the pages reached by the mailed links and "Meine Termine" in
-views_manage.py; both add routes to this blueprint and are imported at the end of this module.
+views_manage.py, the waitlist and reminder answers in views_waitlist.py; they add routes to this blueprint
+and are imported at the end of this module.
 """
 
 from __future__ import annotations
@@ -9,16 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import sqlalchemy as sa
 from babel.dates import format_date, format_datetime
 from flask import Blueprint, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from appointments.models import Booking, LocationSettings
 from appointments.services import availability, catalogue
 from portal import access
-from portal.extensions import db
 from portal.timeutil import BERLIN, to_berlin, utcnow
 
 bp = Blueprint("appointments", __name__, url_prefix="/termine")
@@ -165,26 +163,6 @@ def _template_helpers(state) -> None:
     # Globals rather than a context processor: the macros in _parts.html are imported without context.
     state.app.jinja_env.globals.update(
         appt_time=long_time, appt_day=long_day, appt_short_day=short_day, appt_clock=clock
-    )
-
-
-# -- read-only look-ups the services do not offer (yet) ---------------------------------------------------------
-# Views should not query; these two belong in appointments/services (catalogue.py / booking.py). They are here
-# only until the services offer them, and they read, never write.
-
-
-def captcha_required(location_id: int) -> bool:
-    """Whether the location asks for the proof-of-work captcha before booking."""
-    settings = db.session.get(LocationSettings, location_id)
-    return bool(settings is not None and settings.captcha_required)
-
-
-def bookings_of_user(user_id: int) -> list[Booking]:
-    """A signed-in citizen's bookings (Booking.user_id), newest appointment first."""
-    return list(
-        db.session.execute(
-            sa.select(Booking).where(Booking.user_id == user_id).order_by(Booking.starts_at.desc()).limit(200)
-        ).scalars()
     )
 
 

@@ -24,8 +24,10 @@ from flask_login import current_user
 
 from appointments import forms
 from appointments.errors import BookingError, NotFound, SlotTaken
-from appointments.services import antiabuse, availability, catalogue
-from appointments.views import bp, build_calendar, captcha_required, iso, parse_day, parse_iso, slot_label
+from appointments.ics import booking_calendar
+from appointments.services import antiabuse, availability, captcha, catalogue
+from appointments.services import booking as booking_service
+from appointments.views import bp, build_calendar, iso, parse_day, parse_iso, slot_label
 from portal import access
 from portal.actors import current_actor
 from portal.extensions import limiter
@@ -33,7 +35,6 @@ from portal.timeutil import to_berlin
 
 WIZARD = "termin_buchen"
 DONE = "termin_gebucht"
-STEPS = ("services", "location", "start", "details")
 # Which step asks for what a BookingError names, so the error appears next to the field that caused it.
 FIELD_STEP = {
     "services": ".book_services",
@@ -90,11 +91,13 @@ def _pending_error(field: str) -> str | None:
     return None
 
 
+def _status(form: Any) -> int:
+    """422 when a sent form is refused; a step showing an error found later (after a redirect) is a 200."""
+    return 422 if form.errors and request.method == "POST" else 200
+
+
 def _send_to_field(error: BookingError) -> Any:
-    session[WIZARD + "_error"] = {
-        "field": "service" if error.field == "service" else error.field,
-        "message": error.message,
-    }
+    session[WIZARD + "_error"] = {"field": error.field, "message": error.message}
     return redirect(url_for(FIELD_STEP.get(error.field, ".book_check"), zurueck="pruefen"))
 
 
@@ -120,9 +123,8 @@ def book_services():
         state["items"] = items
         _save(state)
         return _onward(".book_location")
-    return render_template("appointments/book_services.html", form=form, services={s.id: s for s in offered}, step=1), (
-        422 if form.errors else 200
-    )
+    services = {s.id: s for s in offered}
+    return render_template("appointments/book_services.html", form=form, services=services, step=1), _status(form)
 
 
 # -- step 2: location -----------------------------------------------------------------------------------------
@@ -175,9 +177,7 @@ def book_location():
         state["location_id"] = form.location.data
         _save(state)
         return _onward(".book_time")
-    return render_template("appointments/book_location.html", form=form, locations=locations, step=2), (
-        422 if form.errors else 200
-    )
+    return render_template("appointments/book_location.html", form=form, locations=locations, step=2), _status(form)
 
 
 # -- step 3: day and time -------------------------------------------------------------------------------------
@@ -226,7 +226,10 @@ def book_time():
             state["start"] = iso(start)
             _save(state)
             return _onward(".book_details")
-    calendar = build_calendar(location_id, items, parse_day(request.args.get("ab")), day)
+    try:
+        calendar = build_calendar(location_id, items, parse_day(request.args.get("ab")), day)
+    except BookingError as gone:  # the location or a service stopped taking appointments meanwhile
+        return _send_to_field(gone)
     form.start.choices = calendar.times
     return render_template(
         "appointments/book_time.html",
@@ -235,7 +238,7 @@ def book_time():
         day_url=lambda d: url_for(".book_time", ab=calendar.first.isoformat(), tag=d.isoformat(), **_back_arg()),
         week_url=lambda d: url_for(".book_time", ab=d.isoformat(), **_back_arg()),
         step=3,
-    ), (422 if form.errors else 200)
+    ), _status(form)
 
 
 def _back_arg() -> dict[str, str]:
@@ -268,7 +271,7 @@ def book_details():
         state.update(name=form.name.data.strip(), email=form.email.data.strip(), phone=(form.phone.data or "").strip())
         _save(state)
         return redirect(url_for(".book_check"))
-    return render_template("appointments/book_details.html", form=form, step=4), (422 if form.errors else 200)
+    return render_template("appointments/book_details.html", form=form, step=4), _status(form)
 
 
 # -- step 5: check answers and book ---------------------------------------------------------------------------
@@ -292,9 +295,7 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
 
 def _captcha(location_id: int) -> dict[str, Any] | None:
     """A fresh proof-of-work challenge when the location asks for one, else None."""
-    from appointments.services import captcha
-
-    return captcha.create_challenge() if captcha_required(location_id) else None
+    return captcha.create_challenge() if captcha.required_at(location_id) else None
 
 
 @bp.route("/buchen/pruefen", methods=["GET", "POST"])
@@ -326,13 +327,11 @@ def _check_page(state: dict[str, Any], form: forms.CheckForm, problem: str | Non
 
 
 def _hold(state: dict[str, Any], start: datetime | None, captcha: str | None):
-    from appointments.services import booking
-
     actor = current_actor()
     try:
         if start is None:
             raise BookingError("start", _("Bitte wählen Sie eine Uhrzeit aus."), "invalid")
-        held = booking.hold_booking(
+        held = booking_service.hold_booking(
             actor,
             location_id=int(state["location_id"]),
             items=_items(state),
@@ -420,14 +419,12 @@ def _seal(token: str) -> str:
 
 def _done_booking():
     """The booking just made in this browser session, with its manage token; 404 when there is none."""
-    from appointments.services import booking
-
     done = session.get(DONE)
     if not done:
         abort(404)
     try:
         token = _fernet().decrypt(done["sealed"].encode()).decode()
-        return booking.find_booking(done["reference"], token), token
+        return booking_service.find_booking(done["reference"], token), token
     except (InvalidToken, NotFound, KeyError):
         abort(404)
 
@@ -450,8 +447,6 @@ def book_done():
 @bp.get("/buchen/gebucht/termin.ics")
 @access.public
 def book_done_ics():
-    from appointments.ics import booking_calendar
-
     found, _token = _done_booking()
     return ics_response(booking_calendar(found, "REQUEST"), found.reference)
 

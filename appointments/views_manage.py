@@ -15,10 +15,11 @@ from flask_babel import lazy_gettext as _l
 
 from appointments import forms
 from appointments.errors import BookingError, NotFound, SlotTaken
+from appointments.ics import booking_calendar
 from appointments.models import ACTIVE_STATUSES, BookingStatus
 from appointments.services import booking as booking_service
-from appointments.services import catalogue
-from appointments.views import bookings_of_user, bp, build_calendar, iso, long_time, parse_day, parse_iso
+from appointments.services import catalogue, my_bookings
+from appointments.views import bp, build_calendar, iso, long_time, parse_day, parse_iso
 from appointments.views_booking import booking_details, ics_response
 from portal import access
 from portal.actors import current_actor
@@ -110,8 +111,6 @@ def manage(reference: str, token: str):
 @bp.get("/verwalten/<reference>/<token>/termin.ics")
 @access.public
 def manage_ics(reference: str, token: str) -> Response:
-    from appointments.ics import booking_calendar
-
     found = _booking(reference, token)
     method = "REQUEST" if found.status in ACTIVE_STATUSES or found.status == BookingStatus.SERVED else "CANCEL"
     body = booking_calendar(
@@ -148,7 +147,11 @@ def reschedule(reference: str, token: str):
             return redirect(url_for(".manage", reference=reference, token=token))
         if start is not None:
             day = to_berlin(start).date()
-    calendar = build_calendar(found.location_id, items, parse_day(request.args.get("ab")), day)
+    try:
+        calendar = build_calendar(found.location_id, items, parse_day(request.args.get("ab")), day)
+    except BookingError as gone:  # the location or a service no longer takes appointments
+        flash(gone.message, "warning")
+        return redirect(url_for(".manage", reference=reference, token=token))
     # The current time is not offered as a new one.
     calendar.times = [(value, label) for value, label in calendar.times if value != iso(as_utc(found.starts_at))]
     form.start.choices = calendar.times
@@ -208,9 +211,11 @@ def _not_changeable(found: Any, reference: str, token: str):
 @access.signed_in
 def mine():
     actor = current_actor()
-    bookings = bookings_of_user(actor.user.id) if actor.user is not None else []
+    bookings = my_bookings.bookings_of(actor)
     now = utcnow()
-    upcoming = [b for b in bookings if b.status in ACTIVE_STATUSES and as_utc(b.ends_at) > now]
+    upcoming = sorted(
+        (b for b in bookings if b.status in ACTIVE_STATUSES and as_utc(b.ends_at) > now), key=lambda b: b.starts_at
+    )
     earlier = [b for b in bookings if b not in upcoming]
     return render_template(
         "appointments/mine.html",

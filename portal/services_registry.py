@@ -25,6 +25,11 @@ def add_admin_link(app: Flask, endpoint: str, label: object) -> None:
     app.extensions.setdefault("stadtportal_admin_links", []).append((endpoint, label))
 
 
+def add_account_link(app: Flask, endpoint: str, label: object) -> None:
+    """List a service's page for the citizen (e.g. "Meine Termine") on Mein Konto."""
+    app.extensions.setdefault("stadtportal_account_links", []).append((endpoint, label))
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation_helper() -> dict:

@@ -79,3 +79,12 @@ def solve(challenge: dict[str, Any]) -> str:
         "signature": challenge["signature"],
     }
     return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def required_at(location_id: int) -> bool:
+    """Whether the location asks for the proof-of-work captcha before booking."""
+    from appointments.models import LocationSettings
+    from portal.extensions import db
+
+    settings = db.session.get(LocationSettings, location_id)
+    return bool(settings is not None and settings.captcha_required)

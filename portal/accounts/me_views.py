@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from portal import access
@@ -46,6 +46,7 @@ def index():
         user=actor.user,
         memberships=organisations.my_organisations(actor),
         protocol_path=PROTOCOL_PATH,
+        service_links=current_app.extensions.get("stadtportal_account_links", []),
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.appointments.web.builders import make_offers, open_tuesday
-from tests.e2e.helpers import LiveServer, assert_accessible, deliver_mail, goto, links_in, submit_main_form
+from tests.e2e.helpers import LiveServer, assert_accessible, deliver_mail, goto, links_in, sign_in, submit_main_form
 
 pytestmark = pytest.mark.e2e
 
@@ -54,8 +54,11 @@ def _open_day(page: Page, day) -> None:
     link.click()
 
 
-def _book(page: Page, live: LiveServer, location: str, scan) -> str:
-    """services → location → day → time → details → check → booked; returns the reference."""
+def _book(page: Page, live: LiveServer, location: str, scan, before_sending=None) -> str:
+    """services → location → day → time → details → check → booked; returns the reference.
+
+    `before_sending` runs while the check page is open (e.g. someone else takes the seat).
+    """
     day = open_tuesday()
     goto(page, live("/termine/"))
     if scan:
@@ -100,6 +103,8 @@ def _book(page: Page, live: LiveServer, location: str, scan) -> str:
     expect(page.locator("h1")).to_have_text("Prüfen Sie Ihre Angaben")
     if scan:
         scan(page, "step 5: check answers")
+    if before_sending is not None:
+        return before_sending(page)
     return _send_and_read_reference(page, scan)
 
 
@@ -167,10 +172,35 @@ def test_a_citizen_with_javascript_solves_the_captcha_books_and_manages_by_the_m
     page: Page, live_server: LiveServer, smtp_server
 ):
     with live_server.app.app_context():
-        make_offers(captcha_required=True)
-    reference = _book(page, live_server, "Bürgerbüro Mitte", assert_accessible)
+        offers = make_offers(captcha_required=True)
+        location_id, service_id = offers.mitte.id, offers.id_card.id
+
+    def someone_else_is_quicker(page: Page) -> str:
+        from appointments.services.booking import hold_booking
+        from appointments.services.captcha import create_challenge, solve
+        from portal.actors import ANONYMOUS
+        from tests.appointments.web.builders import berlin
+
+        with live_server.app.test_request_context():
+            hold_booking(
+                ANONYMOUS,
+                location_id=location_id,
+                items=[(service_id, 1)],
+                start=berlin(open_tuesday(), 9),
+                name="Max Schnell",
+                email="max@example.org",
+                captcha=solve(create_challenge()),
+            )
+        submit_main_form(page)
+        expect(page.locator("h1")).to_have_text("Dieser Termin wurde gerade vergeben")
+        assert_accessible(page, "just-taken page")
+        page.locator("main input[type=radio]").first.check()
+        # The page's proof of work is solved anew before this form goes out.
+        return _send_and_read_reference(page, assert_accessible)
+
+    reference = _book(page, live_server, "Bürgerbüro Mitte", assert_accessible, someone_else_is_quicker)
     expect(page.locator("h1")).to_have_text("Ihr Termin ist gebucht")
-    # The check page's script solved the proof of work before sending (the service refuses without it).
+    # The script solved the proof of work before each send (the service refuses without it).
 
     deliver_mail(live_server.app)
     [mail] = smtp_server.messages_to("erika@example.org")
@@ -180,3 +210,31 @@ def test_a_citizen_with_javascript_solves_the_captcha_books_and_manages_by_the_m
     expect(page.locator("h1")).to_contain_text(reference)
     expect(page.locator("main")).to_contain_text("Bestätigt")
     _reschedule_and_cancel(page, live_server, smtp_server, assert_accessible)
+
+
+def test_meine_termine_lists_a_signed_in_citizens_bookings_accessibly(page: Page, live_server: LiveServer):
+    from appointments.services.booking import hold_booking
+    from portal.actors import ANONYMOUS
+    from tests.appointments.web.builders import berlin
+    from tests.builders import PASSWORD, make_user
+
+    with live_server.app.test_request_context():
+        offers = make_offers()
+        user = make_user("anna@example.org", display_name="Anna Beispiel")
+        held = hold_booking(
+            ANONYMOUS,
+            location_id=offers.nord.id,
+            items=[(offers.id_card.id, 1)],
+            start=berlin(open_tuesday(), 9),
+            name="Anna Beispiel",
+            email="anna@example.org",
+            user_id=user.id,
+        )
+        reference = held.booking.reference
+    sign_in(page, live_server, "anna@example.org", PASSWORD)
+    goto(page, live_server("/termine/"))
+    page.get_by_role("link", name="Meine Termine ansehen").click()
+    expect(page.locator("h1")).to_have_text("Meine Termine")
+    expect(page.locator("main table")).to_contain_text(reference)
+    expect(page.locator("main table")).to_contain_text("Bürgerbüro Nord")
+    assert_accessible(page, "Meine Termine")

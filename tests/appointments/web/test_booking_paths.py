@@ -146,3 +146,20 @@ def test_other_services_forget_the_location_and_time_chosen_for_the_old_ones(cli
         == "/termine/buchen/standort"
     )
     assert "Bürgerbüro Nord" not in text(client.get("/termine/buchen/standort"))
+
+
+def test_a_location_that_stops_taking_appointments_meanwhile_sends_the_citizen_back_to_choose_another(client, app):
+    from appointments.models import LocationSettings
+
+    offers = make_offers()
+    wizard = Wizard(client)
+    wizard.services((offers.id_card, 1))
+    wizard.location(offers.mitte)
+    db.session.get(LocationSettings, offers.mitte.id).active = False
+    db.session.commit()
+
+    calendar = client.get("/termine/buchen/termin")
+    assert calendar.headers["Location"].startswith("/termine/buchen/standort")
+    page = client.get(calendar.headers["Location"])
+    assert "An diesem Standort können keine Termine gebucht werden." in text(page)
+    assert "Bürgerbüro Nord" in text(page) and "Bürgerbüro Mitte" not in text(page)

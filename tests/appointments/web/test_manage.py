@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from appointments.models import Booking, BookingStatus
 from appointments.services.booking import HeldBooking, hold_booking
 from portal.actors import ANONYMOUS
 from portal.extensions import db
+from portal.mail.models import OutboxMessage
 from tests.appointments.web.builders import Offers, Wizard, berlin, make_offers, open_tuesday, start_value, text
 from tests.builders import csrf_from
 
@@ -67,10 +69,14 @@ def test_the_booked_page_of_a_booking_to_be_confirmed_does_not_reveal_the_link_t
     assert "Bitte bestätigen Sie den Termin über den Link darin" in text(done)
     assert "/termine/verwalten/" not in done.get_data(as_text=True)
     assert "/termine/bestaetigen/" not in done.get_data(as_text=True)
-    # The session cookie carries the token only encrypted.
-    booking = db.session.execute(db.select(Booking)).scalar_one()
+    # The session cookie (signed, readable) carries the token only encrypted.
+    [mail] = db.session.execute(db.select(OutboxMessage)).scalars().all()
+    [token] = re.findall(r"/termine/bestaetigen/[^/]+/([A-Za-z0-9_-]+)", mail.body_text)
     cookie = client.get_cookie("session")
-    assert cookie is not None and booking.manage_token_hash not in cookie.value
+    assert cookie is not None
+    session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert session["termin_gebucht"]["reference"] in mail.subject
+    assert token not in json.dumps(session)
     assert client.get("/termine/buchen/gebucht/termin.ics").mimetype == "text/calendar"
 
 
@@ -189,3 +195,24 @@ def test_cancelling_asks_first_then_frees_the_booking(client, app):
     assert client.get(f"{manage_url}/verschieben").headers["Location"] == manage_url
     calendar = Calendar.from_ical(client.get(f"{manage_url}/termin.ics").data)
     assert calendar["METHOD"] == "CANCEL"
+
+
+def test_an_appointment_that_has_started_can_no_longer_be_moved_or_cancelled_online(client, app):
+    from datetime import timedelta
+
+    from portal.timeutil import utcnow
+
+    offers = make_offers()
+    held = _hold(offers)
+    _confirm_url, manage_url = _urls(held)
+    booking = _fresh(held)
+    booking.starts_at = utcnow() - timedelta(minutes=5)
+    booking.ends_at = utcnow() + timedelta(minutes=10)
+    db.session.commit()
+
+    page = client.get(manage_url)
+    assert "kann nicht mehr verschoben oder abgesagt werden" in text(page)
+    assert f"{manage_url}/absagen" not in page.get_data(as_text=True)
+    assert client.get(f"{manage_url}/verschieben").headers["Location"] == manage_url
+    assert client.get(f"{manage_url}/absagen").headers["Location"] == manage_url
+    assert _fresh(held).status == BookingStatus.CONFIRMED

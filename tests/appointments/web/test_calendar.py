@@ -1,0 +1,79 @@
+"""The calendar without JavaScript: which days have free times, which are booked out or closed."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+
+from appointments.models import Closure
+from appointments.services.booking import hold_booking
+from portal.actors import ANONYMOUS
+from portal.extensions import db
+from tests.appointments.builders import make_bookable_location, make_catalogue_service, offer
+from tests.appointments.web.builders import Wizard, berlin, open_tuesday, text
+from tests.builders import make_department
+
+
+def _cell(page_text: str, day_label: str) -> str:
+    """What the calendar says about one day, e.g. "Di., 8. Dez. ausgebucht"."""
+    match = re.search(
+        re.escape(day_label) + r" (\d+ freie Zeiten?|ausgebucht|geschlossen|vorbei|noch nicht buchbar)", page_text
+    )
+    assert match, f"{day_label} not in the calendar"
+    return match.group(1)
+
+
+def test_days_read_free_booked_out_or_closed(client, app):
+    from babel.dates import format_date
+
+    department = make_department()
+    service = make_catalogue_service(department)
+    # Open half an hour on weekdays (starts 8:00 and 8:10); a visit at 8:00 also covers the 8:10 unit.
+    location = make_bookable_location(department=department, counters=1, hours=((time(8, 0), time(8, 30)),))
+    offer(location, service, minutes=15)
+    tuesday = open_tuesday()
+    db.session.add(
+        Closure(location_id=location.id, first_day=tuesday + timedelta(days=1), last_day=tuesday + timedelta(days=1))
+    )
+    db.session.commit()
+    hold_booking(
+        ANONYMOUS,
+        location_id=location.id,
+        items=[(service.id, 1)],
+        start=berlin(tuesday, 8),
+        name="M",
+        email="m@example.org",
+    )
+    wizard = Wizard(client)
+    wizard.services((service, 1))
+    wizard.location(location)
+
+    page = client.get(f"/termine/buchen/termin?ab={tuesday}")
+    assert page.status_code == 200
+    seen = text(page)
+
+    def label(day):
+        return format_date(day, "EEE, d. MMM", locale="de")
+
+    assert _cell(seen, label(tuesday - timedelta(days=1))) == "2 freie Zeiten"  # Monday: 8:00 and 8:10
+    assert _cell(seen, label(tuesday)) == "ausgebucht"
+    assert _cell(seen, label(tuesday + timedelta(days=1))) == "geschlossen"  # the closure
+    assert _cell(seen, label(tuesday + timedelta(days=4))) == "geschlossen"  # Saturday
+    html = page.get_data(as_text=True)
+    assert f'aria-label="{format_date(tuesday - timedelta(days=1), "EEEE, d. MMMM y", locale="de")}: ' in html
+    assert f"tag={tuesday}" not in html  # no link for a booked-out day
+
+
+def test_weeks_can_be_leafed_through_but_not_into_the_past(client, app):
+    from tests.appointments.web.builders import make_offers
+
+    offers = make_offers()
+    wizard = Wizard(client)
+    wizard.services((offers.id_card, 1))
+    wizard.location(offers.mitte)
+    first = client.get("/termine/buchen/termin")
+    assert "Frühere Wochen" not in text(first)
+    later = re.search(r'href="(/termine/buchen/termin\?ab=[^"]+)">Spätere Wochen', first.get_data(as_text=True))
+    assert later
+    second = client.get(later.group(1).replace("&amp;", "&"))
+    assert "Frühere Wochen" in text(second)
