@@ -25,7 +25,7 @@ from flask_login import current_user
 from appointments import forms
 from appointments.errors import BookingError, NotFound, SlotTaken
 from appointments.ics import booking_calendar
-from appointments.services import antiabuse, availability, captcha, catalogue
+from appointments.services import antiabuse, availability, captcha, catalogue, qr
 from appointments.services import booking as booking_service
 from appointments.views import bp, build_calendar, iso, parse_day, parse_iso, slot_label
 from portal import access
@@ -439,6 +439,7 @@ def book_done():
         booking=found,
         details=booking_details(found),
         needs_confirmation=needs_confirmation,
+        check_in_code=qr.qr_svg(found.reference or ""),
         # The manage link carries the token that also confirms; it is shown only where no confirmation is due.
         manage_url=None if needs_confirmation else url_for(".manage", reference=found.reference, token=token),
     )

@@ -18,7 +18,7 @@ from appointments.errors import BookingError, NotFound, SlotTaken
 from appointments.ics import booking_calendar
 from appointments.models import ACTIVE_STATUSES, BookingStatus
 from appointments.services import booking as booking_service
-from appointments.services import catalogue, my_bookings
+from appointments.services import catalogue, my_bookings, qr
 from appointments.views import bp, build_calendar, iso, long_time, parse_day, parse_iso
 from appointments.views_booking import booking_details, ics_response
 from portal import access
@@ -103,6 +103,7 @@ def manage(reference: str, token: str):
         details=booking_details(found),
         changeable=_changeable(found),
         needs_confirmation=found.status == BookingStatus.RESERVED,
+        check_in_code=qr.qr_svg(found.reference or ""),
         reference=reference,
         token=token,
     )

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from appointments.models import Booking
+from appointments.services.qr import qr_png
 from portal.departments.models import CatalogueService, Location
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
@@ -77,12 +78,23 @@ def send(
     calendar = booking_calendar(booking, method, manage_url=manage)
     reserved = template == "appointment_booked" and booking.confirm_by is not None and booking.confirmed_at is None
     subject_key = "appointment_reserved" if reserved else template
+    attachments = [Attachment("termin.ics", f"text/calendar; method={method}", calendar)]
+    if method != "CANCEL":  # shown at the desk for check-in; a cancelled booking has nothing to check in
+        attachments.append(Attachment("check-in-code.png", "image/png", qr_png(booking.reference or "")))
     return enqueue(
         booking.email,
         SUBJECTS[subject_key](booking.reference),
         template,
         language=booking.language or "de",
-        attachments=[Attachment("termin.ics", f"text/calendar; method={method}", calendar)],
+        attachments=[
+            Attachment("termin.ics", f"text/calendar; method={method}", calendar),
+            # Shown at the desk for check-in; a cancelled booking has nothing to check in.
+            *(
+                [Attachment("check-in-code.png", "image/png", qr_png(booking.reference or ""))]
+                if method != "CANCEL"
+                else []
+            ),
+        ],
         booking=booking,
         location=location,
         services=_services(booking),

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import segno
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
@@ -36,6 +35,7 @@ from appointments.models import (
     OfferedService,
 )
 from appointments.services.booking_seats import free_claims
+from appointments.services.qr import qr_svg  # noqa: F401  (re-exported: the desk prints check-in codes)
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.departments.models import CatalogueService, Location
@@ -47,15 +47,6 @@ from portal.transaction import transaction
 DESK_ROLES = ("clerk", "department_admin")
 QUEUE_RETRIES = 10
 DISPLAY_CALLED = 8  # the latest calls shown on the waiting-room screen
-
-
-def qr_svg(reference: str, *, title: str | None = None) -> str:
-    """The reference as an inline SVG QR code, ready to embed in a page or an HTML mail: role="img" with a
-    <title> as its accessible name. A desk scanner reads it and types the reference into the check-in field."""
-    code = segno.make(reference, micro=False, error="m")
-    name = title or str(_l("QR-Code der Vorgangsnummer %(reference)s", reference=reference))
-    svg = str(code.svg_inline(scale=4, border=4, title=name, dark="#000", light="#fff"))
-    return svg.replace("<svg ", '<svg role="img" ', 1)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

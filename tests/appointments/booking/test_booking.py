@@ -26,9 +26,19 @@ from tests.builders import make_user
 
 
 def _calendar(message) -> Calendar:
-    (attachment,) = message.attachments
-    assert attachment.filename == "termin.ics"
+    (attachment,) = [a for a in message.attachments if a.filename == "termin.ics"]
     return Calendar.from_ical(attachment.data)
+
+
+def test_booking_mail_carries_the_check_in_code_for_the_desk(app):
+    office = make_office()
+    held = book(office, at(workday(), 9, 0))
+    (mail,) = mails_to("erika@example.org")
+    (code,) = [a for a in mail.attachments if a.filename == "check-in-code.png"]
+    assert code.content_type == "image/png"
+    assert code.data.startswith(b"\x89PNG\r\n")
+    # The code encodes the bare reference, which is what the desk's check-in field expects.
+    assert held.booking.reference and len(code.data) > 100
 
 
 def test_booking_holds_the_seat_and_mails_the_citizen_a_calendar_file(app):
