@@ -1,6 +1,7 @@
 """How fast is the public slot search with 100,000 bookings? (targets: ≥ 30 % of /healthz req/s, p95 ≤ 25 ms)
 
     .venv/bin/python benchmarks/slot_search.py                          # 100,000 bookings, 2 rounds of 10 s
+    .venv/bin/python benchmarks/slot_search.py --rounds 3 --changes-per-second 1
     .venv/bin/python benchmarks/slot_search.py --bookings 20000 --seconds 5 --rounds 1   # a quick run
 
 Makes a temporary PostgreSQL database (migrations), one location with 10 counters (Mon–Fri 8–12 and 13–16, a
@@ -8,10 +9,12 @@ Makes a temporary PostgreSQL database (migrations), one location with 10 counter
 days around today so that about half lie ahead (each seat about 55 % taken). Then it starts two gunicorns (4 sync
 workers each, rate limits off) on loopback, one as configured (the per-worker search cache on) and one with the
 cache switched off (APPOINTMENTS_SEARCH_CACHE_SIZE=0), and measures with wrk, interleaved: the bare /healthz
-endpoint (one `SELECT 1`), GET /api/v1/appointments/slots for 28 days repeated (warm: answered from the cache)
-and the same search on the uncached server (cold: every request computes the answer, as after each booking).
-It also counts the SQL statements one slot search issues, in-process with a before_cursor_execute listener,
-for the busy location and for an empty one, cold and warm. The database is dropped afterwards.
+endpoint (one `SELECT 1`), GET /api/v1/appointments/slots for 28 days repeated (warm: answered from the cache),
+the same search on the uncached server (cold: every request computes the answer, as after each booking), and
+the cached search again while a thread raises the location's availability version CHANGES_PER_SECOND times a
+second (churn: as if bookings and cancellations came in that often). It also counts the SQL statements one slot
+search issues, in-process with a before_cursor_execute listener, for the busy location and for an empty one,
+cold and warm. The database is dropped afterwards.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -331,6 +337,34 @@ def in_process_ms(url: str, seeded: dict, first: date, last: date, repeat: int =
     return found
 
 
+@contextmanager
+def churning(url: str, location_id: int, per_second: float) -> Iterator[list[int]]:
+    """Raise the location's availability version `per_second` times a second meanwhile, as bookings and
+    cancellations there would: every worker's cached answer goes stale that often. Yields [times raised]."""
+    import psycopg
+
+    stop = threading.Event()
+    done = [0]
+
+    def run() -> None:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            while not stop.wait(1 / per_second):
+                conn.execute(
+                    "UPDATE appointment_location SET availability_version = availability_version + 1"
+                    " WHERE location_id = %s",
+                    (location_id,),
+                )
+                done[0] += 1
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bookings", type=int, default=100_000)
@@ -339,6 +373,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--server", default=SERVER_URL)
+    parser.add_argument(
+        "--changes-per-second",
+        type=float,
+        default=10,
+        help="churn run: how often the location's availability version is raised while searching (0: no churn run)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -381,18 +421,22 @@ def main() -> None:
                 healthz = wrk(f"{base}/healthz", args.seconds, args.connections, script)
                 search = wrk(slots_url, args.seconds, args.connections, script)
                 uncached = wrk(cold_url, args.seconds, args.connections, script)
-                rounds.append(
-                    {
-                        "round": n + 1,
-                        "load_avg": round(load_before, 1),
-                        "load_avg_after": round(os.getloadavg()[0], 1),
-                        "healthz": healthz,
-                        "slots_28_days_warm": search,
-                        "slots_28_days_cold": uncached,
-                        "ratio_warm": round(search["requests_per_s"] / healthz["requests_per_s"], 3),
-                        "ratio_cold": round(uncached["requests_per_s"] / healthz["requests_per_s"], 3),
-                    }
-                )
+                found_round = {
+                    "round": n + 1,
+                    "load_avg": round(load_before, 1),
+                    "healthz": healthz,
+                    "slots_28_days_warm": search,
+                    "slots_28_days_cold": uncached,
+                    "ratio_warm": round(search["requests_per_s"] / healthz["requests_per_s"], 3),
+                    "ratio_cold": round(uncached["requests_per_s"] / healthz["requests_per_s"], 3),
+                }
+                if args.changes_per_second > 0:
+                    with churning(url, seeded["location_id"], args.changes_per_second) as changes:
+                        churn = wrk(slots_url, args.seconds, args.connections, script)
+                    found_round["slots_28_days_churn"] = {**churn, "version_raised": changes[0]}
+                    found_round["ratio_churn"] = round(churn["requests_per_s"] / healthz["requests_per_s"], 3)
+                found_round["load_avg_after"] = round(os.getloadavg()[0], 1)
+                rounds.append(found_round)
                 print(json.dumps(rounds[-1]), flush=True)
         finally:
             for process in (server, cold_server):
@@ -415,6 +459,12 @@ def main() -> None:
                         "req_per_s": [r["slots_28_days_cold"]["requests_per_s"] for r in rounds],
                         "ratio": [r["ratio_cold"] for r in rounds],
                         "p95_ms": [r["slots_28_days_cold"]["p95_ms"] for r in rounds],
+                    },
+                    "churn": {
+                        "changes_per_second": args.changes_per_second,
+                        "req_per_s": [r["slots_28_days_churn"]["requests_per_s"] for r in rounds if "ratio_churn" in r],
+                        "ratio": [r["ratio_churn"] for r in rounds if "ratio_churn" in r],
+                        "p95_ms": [r["slots_28_days_churn"]["p95_ms"] for r in rounds if "ratio_churn" in r],
                     },
                     "statements_per_search": statements,
                     "in_process_ms": timings,

@@ -7,7 +7,9 @@ second writer waits for the write lock (busy timeout) and then sees the row. Eit
 its SAVEPOINT and tries the next seat number; when none is left the booking is refused with SlotTaken.
 
 Lock order (no deadlocks on PostgreSQL): seat rows first, the audit chain's advisory lock last. So releases
-found on the way are only collected here; the caller audits them after its own claims are in.
+found on the way are only collected here; the caller audits them after its own claims are in. Every claim
+inserted, freed or deleted here raises the location's availability version at commit (availability_version.py
+watches the session; its row lock is the transaction's very last), so cached slot searches see the change.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from appointments.models import Booking, BookingStatus, LocationSettings, SeatClaim
+from appointments.services import availability_version  # noqa: F401  (registers the session hooks)
 from portal.extensions import db
 
 HELD_STATUSES = (BookingStatus.RESERVED, BookingStatus.OFFERED)

@@ -17,6 +17,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 import appointments.actions_config  # noqa: F401  (declares appointment.config_*)
 from appointments.models import Closure, LocationSettings, OfferedService, OpeningPeriod
+from appointments.services import availability_version  # noqa: F401  (changes here raise the version)
 from portal.accounts.models import DepartmentRole, GlobalRole
 from portal.actors import Actor
 from portal.audit import services as audit
