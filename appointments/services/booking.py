@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -24,14 +23,12 @@ from appointments.errors import BookingError, NotFound, SlotTaken
 from appointments.models import (
     ACTIVE_STATUSES,
     Booking,
-    BookingItem,
     BookingKind,
     BookingStatus,
     LocationSettings,
-    OfferedService,
     SeatClaim,
 )
-from appointments.services import antiabuse, availability, booking_mail, booking_seats
+from appointments.services import antiabuse, availability, booking_mail, booking_rows, booking_seats
 from appointments.services.booking_input import clean_contact
 from appointments.services.events import on_seats_freed
 from portal.actors import SYSTEM, Actor
@@ -72,24 +69,6 @@ def _settings(location_id: int) -> LocationSettings:
     if settings is None or not settings.active:
         raise BookingError("location", _("An diesem Standort können keine Termine gebucht werden."), "unknown")
     return settings
-
-
-def _item_rows(location_id: int, items: Items) -> list[BookingItem]:
-    per_unit = dict(
-        db.session.execute(
-            sa.select(OfferedService.catalogue_service_id, OfferedService.duration_minutes).where(
-                OfferedService.location_id == location_id,
-                OfferedService.catalogue_service_id.in_([service_id for service_id, _q in items]),
-            )
-        ).all()
-    )
-    merged: dict[int, int] = {}
-    for service_id, quantity in items:
-        merged[service_id] = merged.get(service_id, 0) + quantity
-    return [
-        BookingItem(catalogue_service_id=service_id, quantity=quantity, duration_minutes=per_unit[service_id])
-        for service_id, quantity in merged.items()
-    ]
 
 
 def _audit(action: str, actor: Actor, booking: Booking, **details: Any) -> None:
@@ -142,27 +121,20 @@ def hold_booking(
             confirm_by = None
             if online and settings.confirm_within_minutes:
                 confirm_by = min(now + timedelta(minutes=settings.confirm_within_minutes), start)
-            booking = Booking(
-                uid=f"{uuid4()}@stadtportal",
+            booking = booking_rows.add_booking(
+                location_id,
+                start,
+                duration,
+                items,
+                contact,
+                now,
                 manage_token_hash=token_hash(token),
-                location_id=location_id,
+                user_id=user_id,
                 kind=str(kind),
                 status=BookingStatus.RESERVED if confirm_by else BookingStatus.CONFIRMED,
-                starts_at=start,
-                ends_at=start + timedelta(minutes=duration),
-                name=contact.name,
-                email=contact.email,
-                phone=contact.phone,
-                language=contact.language,
-                user_id=user_id,
-                created_at=now,
                 confirm_by=confirm_by,
                 confirmed_at=None if confirm_by else now,
-                items=_item_rows(location_id, items),
             )
-            db.session.add(booking)
-            db.session.flush()  # the id, for the reference; also starts SQLite's write transaction early
-            booking.reference = f"T-{now.astimezone(BERLIN).year}-{booking.id:06d}"
             units = availability.claim_units(location_id, start, duration)
             seat, released = booking_seats.claim_seat(
                 booking, units, booking_seats.seats_for(settings, str(kind)), now=now, expires_at=confirm_by

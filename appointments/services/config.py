@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import date, time
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -257,12 +257,7 @@ def save_offered_service(
     if not 1 <= data.max_quantity <= 20:
         raise ConfigError(_l("Zwischen 1 und 20."), "max_quantity")
     with transaction():
-        if offered_id is None:
-            offered = None
-        else:
-            offered = db.session.get(OfferedService, offered_id)
-            if offered is None or offered.location_id != location.id:
-                raise NotFound()
+        offered = None if offered_id is None else _of_location(OfferedService, offered_id, location.id)
         clash = db.session.scalar(
             sa.select(OfferedService.id).where(
                 OfferedService.location_id == location.id,
@@ -295,12 +290,20 @@ def save_offered_service(
     return offered
 
 
+_Row = TypeVar("_Row", OfferedService, OpeningPeriod, Closure)
+
+
+def _of_location(model: type[_Row], row_id: int, location_id: int) -> _Row:
+    """The row with this id if it belongs to the location; otherwise not found, so other locations stay hidden."""
+    row = db.session.get(model, row_id)
+    if row is None or row.location_id != location_id:
+        raise NotFound()
+    return row
+
+
 def offered_service_for_edit(actor: Actor, location_id: int, offered_id: int) -> OfferedService:
     location_for_config(actor, location_id)
-    offered = db.session.get(OfferedService, offered_id)
-    if offered is None or offered.location_id != location_id:
-        raise NotFound()
-    return offered
+    return _of_location(OfferedService, offered_id, location_id)
 
 
 # Opening hours -------------------------------------------------------------------------------------------
@@ -374,9 +377,7 @@ def save_opening_period(actor: Actor, location_id: int, data: OpeningPeriodData)
 def delete_opening_period(actor: Actor, location_id: int, period_id: int) -> None:
     location = location_for_config(actor, location_id)
     with transaction():
-        period = db.session.get(OpeningPeriod, period_id)
-        if period is None or period.location_id != location.id:
-            raise NotFound()
+        period = _of_location(OpeningPeriod, period_id, location.id)
         audit.record(
             "appointment.config_hours_deleted",
             actor,
@@ -419,9 +420,7 @@ def add_closure(actor: Actor, location_id: int, data: ClosureData) -> Closure:
 def delete_closure(actor: Actor, location_id: int, closure_id: int) -> None:
     location = location_for_config(actor, location_id)
     with transaction():
-        closure = db.session.get(Closure, closure_id)
-        if closure is None or closure.location_id != location.id:
-            raise NotFound()
+        closure = _of_location(Closure, closure_id, location.id)
         audit.record(
             "appointment.config_closure_deleted",
             actor,

@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from uuid import uuid4
 
 import sqlalchemy as sa
 
@@ -27,16 +26,14 @@ import appointments.actions_waitlist  # noqa: F401  (declares the audit actions)
 from appointments.errors import BookingError
 from appointments.models import (
     Booking,
-    BookingItem,
     BookingKind,
     BookingStatus,
     LocationSettings,
-    OfferedService,
     SeatClaim,
     WaitlistEntry,
     WaitlistStatus,
 )
-from appointments.services import availability, booking_seats, waitlist_mail
+from appointments.services import availability, booking_rows, booking_seats, waitlist_mail
 from appointments.services.events import SEATS_FREED
 from portal.actors import SYSTEM
 from portal.audit import services as audit
@@ -91,18 +88,6 @@ def audit_entry(action: str, actor, entry: WaitlistEntry, **details) -> None:  #
 
 
 # -- making an offer --------------------------------------------------------------------------------------------
-
-
-def _item_rows(location_id: int, items: Sequence[tuple[int, int]]) -> list[BookingItem]:
-    per_unit = dict(
-        db.session.execute(
-            sa.select(OfferedService.catalogue_service_id, OfferedService.duration_minutes).where(
-                OfferedService.location_id == location_id,
-                OfferedService.catalogue_service_id.in_([sid for sid, _q in items]),
-            )
-        ).all()
-    )
-    return [BookingItem(catalogue_service_id=sid, quantity=q, duration_minutes=per_unit[sid]) for sid, q in items]
 
 
 def _claim(booking: Booking, units: list[datetime], seats: int, now: datetime, expires_at: datetime) -> bool:
@@ -161,26 +146,19 @@ def _try_start(
     deadline = min(now + timedelta(minutes=settings.waitlist_offer_minutes), start)
     token = secrets.token_urlsafe(32)
     savepoint = db.session.begin_nested()
-    booking = Booking(
-        uid=f"{uuid4()}@stadtportal",
+    booking = booking_rows.add_booking(
+        location_id,
+        start,
+        duration,
+        items,
+        entry,
+        now,
         manage_token_hash=token_hash(token),
-        location_id=location_id,
+        user_id=entry.user_id,
         kind=BookingKind.ONLINE.value,
         status=BookingStatus.OFFERED.value,
-        starts_at=start,
-        ends_at=start + timedelta(minutes=duration),
-        name=entry.name,
-        email=entry.email,
-        phone=entry.phone,
-        language=entry.language,
-        user_id=entry.user_id,
-        created_at=now,
         confirm_by=deadline,
-        items=_item_rows(location_id, items),
     )
-    db.session.add(booking)
-    db.session.flush()
-    booking.reference = f"T-{now.astimezone(BERLIN).year}-{booking.id:06d}"
     units = availability.claim_units(location_id, start, duration)
     if not _claim(booking, units, booking_seats.seats_for(settings, "online"), now, deadline):
         savepoint.rollback()

@@ -54,10 +54,14 @@ def _page(actor: Actor, department_id: int | None, **forms: Any) -> str:
     return _department_page(actor, department_id, **forms)
 
 
+def _role_form(department_id: int | None, prefix: str) -> GlobalRoleForm | DepartmentRoleForm:
+    """The invite and grant forms offer the roles of the page they stand on: global or one department's."""
+    return GlobalRoleForm(prefix=prefix) if department_id is None else DepartmentRoleForm(prefix=prefix)
+
+
 def _invite(department_id: int | None) -> Any:
     actor = current_actor()
-    form_class = GlobalRoleForm if department_id is None else DepartmentRoleForm
-    form = form_class(prefix="invite")
+    form = _role_form(department_id, "invite")
     if form.validate_on_submit():
         try:
             invitation = staff_services.invite_staff(actor, form.email.data or "", form.role.data or "", department_id)
@@ -71,8 +75,7 @@ def _invite(department_id: int | None) -> Any:
 
 def _grant(department_id: int | None) -> Any:
     actor = current_actor()
-    form_class = GlobalRoleForm if department_id is None else DepartmentRoleForm
-    form = form_class(prefix="grant")
+    form = _role_form(department_id, "grant")
     if form.validate_on_submit():
         try:
             user = staff_services.grant_role(actor, form.email.data or "", form.role.data or "", department_id)

@@ -96,3 +96,14 @@ def consume_email_token(raw: str, purpose: str) -> EmailToken | None:
         return None
     db.session.refresh(token)
     return token
+
+
+def account_of_spent_token(raw: str, purpose: str) -> User | None:
+    """Spend the token and return its account; None if the link is unknown, used or expired, or the account gone."""
+    token = consume_email_token(raw, purpose)
+    if token is None:
+        return None
+    user = db.session.get(User, token.user_id)
+    if user is None or user.deleted_at is not None:
+        return None
+    return user

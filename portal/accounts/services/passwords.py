@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts import sessions
-from portal.accounts.models import User, UserSession
+from portal.accounts.models import UserSession
 from portal.accounts.passwords import hash_password, verify_password
 from portal.accounts.services.common import (
     AccountError,
-    consume_email_token,
+    account_of_spent_token,
     external_url,
     find_email_token,
     find_user_by_email,
@@ -69,11 +69,8 @@ def reset_password(raw_token: str, new_password: str) -> bool:
     Every signed-in session of the account ends, and the lock from failed sign-ins is lifted.
     """
     with transaction():
-        token = consume_email_token(raw_token, RESET_PURPOSE)
-        if token is None:
-            return False
-        user = db.session.get(User, token.user_id)
-        if user is None or user.deleted_at is not None:
+        user = account_of_spent_token(raw_token, RESET_PURPOSE)
+        if user is None:
             return False
         user.password_hash = hash_password(new_password)
         user.failed_logins = 0

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import User
 from portal.accounts.passwords import hash_password
 from portal.accounts.services.common import (
-    consume_email_token,
+    account_of_spent_token,
     external_url,
     find_user_by_email,
     issue_email_token,
@@ -91,11 +91,8 @@ def register(display_name: str, email: str, password: str, language: str = "de",
 def verify_email(raw_token: str) -> bool:
     """Spend a verification link. False if it is unknown, used or expired."""
     with transaction():
-        token = consume_email_token(raw_token, VERIFY_PURPOSE)
-        if token is None:
-            return False
-        user = db.session.get(User, token.user_id)
-        if user is None or user.deleted_at is not None:
+        user = account_of_spent_token(raw_token, VERIFY_PURPOSE)
+        if user is None:
             return False
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()
