@@ -78,7 +78,7 @@ def parse_day(value: str | None) -> date | None:
 @dataclass
 class CalendarDay:
     day: date
-    state: str  # free, booked_out, closed, past, not_yet
+    state: str  # free, booked_out, closed, past, over (today's times are over), not_yet
     free: int = 0
 
     @property
@@ -130,6 +130,8 @@ def build_calendar(location_id: int, items: list[tuple[int, int]], start: date |
             days.append(CalendarDay(day, "not_yet"))
         elif day not in open_days:
             days.append(CalendarDay(day, "closed"))
+        elif day == today and availability.closed_for_today(location_id, day):
+            days.append(CalendarDay(day, "over"))
         else:
             days.append(CalendarDay(day, "booked_out"))
     later_first = last + timedelta(days=1)

@@ -426,3 +426,11 @@ def opening_days(location_id: int, first_day: date, last_day: date) -> list[date
     periods = _periods(location_id)
     closures = _closures(location_id, first_day, last_day)
     return [day for day in slots.local_days(first_day, last_day) if slots.open_intervals(day, periods, closures)]
+
+
+def closed_for_today(location_id: int, day: date, *, now: datetime | None = None) -> bool:
+    """Whether the location opens on `day` but every opening interval ends before the earliest bookable start:
+    the day is not "booked out", its times are simply over (or inside the minimum notice)."""
+    earliest, _ = booking_window(location_id, now=now)
+    intervals = slots.open_intervals(day, _periods(location_id), _closures(location_id, day, day))
+    return bool(intervals) and all(interval.closes <= earliest for interval in intervals)

@@ -17,7 +17,9 @@ from tests.builders import make_department
 def _cell(page_text: str, day_label: str) -> str:
     """What the calendar says about one day, e.g. "Di., 8. Dez. ausgebucht"."""
     match = re.search(
-        re.escape(day_label) + r" (\d+ freie Zeiten?|ausgebucht|geschlossen|vorbei|noch nicht buchbar)", page_text
+        re.escape(day_label)
+        + r" (\d+ freie Zeiten?|ausgebucht|geschlossen|vorbei|heute keine Zeiten mehr|noch nicht buchbar)",
+        page_text,
     )
     assert match, f"{day_label} not in the calendar"
     return match.group(1)
@@ -77,3 +79,29 @@ def test_weeks_can_be_leafed_through_but_not_into_the_past(client, app):
     assert later
     second = client.get(later.group(1).replace("&amp;", "&"))
     assert "Frühere Wochen" in text(second)
+
+
+def test_today_reads_over_not_booked_out_when_its_times_have_passed(client, app):
+    import pytest
+    from babel.dates import format_date
+
+    from appointments import slots
+    from portal.timeutil import BERLIN, utcnow
+
+    today = utcnow().astimezone(BERLIN).date()
+    if slots.is_public_holiday(today):
+        pytest.skip("today is a public holiday in Saxony: the calendar rightly says closed")
+    department = make_department()
+    service = make_catalogue_service(department)
+    # Open all day, every day, but with a day's notice: nothing of today can be booked any more.
+    location = make_bookable_location(
+        department=department, hours=((time(0, 0), time(23, 50)),), weekdays=range(7), min_notice_minutes=1440
+    )
+    offer(location, service, minutes=15)
+    wizard = Wizard(client)
+    wizard.services((service, 1))
+    wizard.location(location)
+
+    seen = text(client.get("/termine/buchen/termin"))
+
+    assert _cell(seen, format_date(today, "EEE, d. MMM", locale="de")) == "heute keine Zeiten mehr"
