@@ -67,7 +67,8 @@ test-e2e: install-dev assets ## Browser tests and accessibility scans in headles
 	elif [ "$$CI" = "true" ]; then echo "Chromium not found, and CI=true requires it" >&2; exit 1; \
 	else echo "SKIPPED: Chromium not found (apt-get install chromium)"; fi
 
-benchmark: install-dev ## The benchmarks in benchmarks/ (see its README)
+benchmark: install-dev ## The benchmarks in benchmarks/ (see its README; needs PostgreSQL and wrk)
+	@command -v wrk >/dev/null || { echo "slot_search.py needs wrk: apt-get install -y wrk" >&2; exit 1; }
 	$(PY) benchmarks/audit_overhead.py
 	$(PY) benchmarks/audit_verify.py
 	$(PY) benchmarks/slot_search.py
