@@ -65,7 +65,13 @@ class BookingCreatedSchema(ma.Schema):
     start = ma.fields.String(metadata={"description": "ISO 8601, Europe/Berlin offset"})
     end = ma.fields.String()
     location = ma.fields.Integer()
-    manage_token = ma.fields.String(metadata={"description": "Authorises GET/DELETE of this booking; keep it"})
+    manage_token = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Authorises GET/DELETE of this booking; keep it. Null while the booking is `reserved`: "
+            "the token also confirms, and confirming must prove the mailbox, so it travels only by mail then."
+        },
+    )
     confirm_by = ma.fields.String(allow_none=True)
 
 
@@ -186,7 +192,8 @@ def create_booking(data: dict[str, Any]):
         "start": _iso(booking.starts_at),
         "end": _iso(booking.ends_at),
         "location": booking.location_id,
-        "manage_token": held.manage_token,
+        # The manage token also confirms; handing it out here would let anyone confirm without the mailbox.
+        "manage_token": None if booking.status == BookingStatus.RESERVED else held.manage_token,
         "confirm_by": _iso(booking.confirm_by),
     }, 201
 

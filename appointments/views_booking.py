@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from flask import Response, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -434,15 +434,20 @@ def _done_booking():
 def book_done():
     found, token = _done_booking()
     needs_confirmation = found.status == "reserved"
-    return render_template(
-        "appointments/book_done.html",
-        booking=found,
-        details=booking_details(found),
-        needs_confirmation=needs_confirmation,
-        check_in_code=qr.qr_svg(found.reference or ""),
-        # The manage link carries the token that also confirms; it is shown only where no confirmation is due.
-        manage_url=None if needs_confirmation else url_for(".manage", reference=found.reference, token=token),
+    response = make_response(
+        render_template(
+            "appointments/book_done.html",
+            booking=found,
+            details=booking_details(found),
+            needs_confirmation=needs_confirmation,
+            check_in_code=qr.qr_svg(found.reference or ""),
+            # The manage link carries the token that also confirms; it is shown only where no confirmation is due.
+            manage_url=None if needs_confirmation else url_for(".manage", reference=found.reference, token=token),
+        )
     )
+    # The page shows the manage link with its token: it must not stay in a shared computer's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/buchen/gebucht/termin.ics")

@@ -40,6 +40,11 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     if app.config["ENV_NAME"] == "production":
         check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    hops = int(app.config.get("PROXY_FIX_HOPS", 0))
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     import portal.audit.actions  # noqa: F401  (declares the core's audit actions)
     from portal import (

@@ -47,6 +47,9 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Reverse proxies in front of the app (nginx: 1). Without this, rate limits and sign-in locks per IP would
+    # all see the proxy's address; with it, X-Forwarded-For/-Proto/-Host from that many hops are trusted.
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
 
     # Ed25519 key for signed audit checkpoints: kept outside the database on purpose.
     AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE", str(INSTANCE_DIR / "audit-signing-key.pem"))

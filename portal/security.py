@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, session
+from flask import Flask, Response, current_app, g, request, session
 
 HSTS = "max-age=63072000; includeSubDomains"
 FORM_ACTION_KEY = "stadtportal_csp_form_action"
@@ -53,8 +53,15 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
     if current_app.config.get("ENV_NAME") == "production":
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    # A signed-in person's pages must not stay in a shared computer's cache or the back button's memory.
-    if "_user_id" in session and response.mimetype == "text/html" and "Cache-Control" not in response.headers:
+    # A signed-in person's pages must not stay in a shared computer's cache or the back button's memory; nor
+    # may pages whose address carries a secret token (booking, invitation, password reset links), which
+    # anyone at that computer could otherwise reopen from the cache.
+    secret_in_address = bool(request.view_args and "token" in request.view_args)
+    if (
+        ("_user_id" in session or secret_in_address)
+        and response.mimetype == "text/html"
+        and "Cache-Control" not in response.headers
+    ):
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -59,6 +59,10 @@ class CodeForm(FlaskForm):
     )
 
 
+class ConfirmEmailForm(FlaskForm):
+    """Only the CSRF token: the address is confirmed by pressing the button behind the mailed link."""
+
+
 class EmailForm(FlaskForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=_email_rules())
 

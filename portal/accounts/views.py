@@ -7,13 +7,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import access
-from portal.accounts.forms import CodeForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm
+from portal.accounts.forms import CodeForm, ConfirmEmailForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm
 from portal.accounts.services import invitations, passwords, registration, signin, totp
 from portal.accounts.services.common import AccountError, NotAllowedError, local_path
 from portal.accounts.services.signin import Outcome
 from portal.actors import current_actor
+from portal.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
+
+# Registration, password reset and "send the link again" each send a mail to the address typed in: without a
+# limit anyone could flood a stranger's mailbox (and our sender reputation). Per address and per client.
+MAIL_LIMIT_PER_ADDRESS = "3 per hour"
+MAIL_LIMIT_PER_CLIENT = "20 per hour"
+
+
+def _submitted_address() -> str:
+    return (request.form.get("email") or "").strip().lower()
+
+
+def _mail_limits(view):  # type: ignore[no-untyped-def]
+    view = limiter.limit(MAIL_LIMIT_PER_ADDRESS, key_func=_submitted_address, methods=["POST"])(view)
+    return limiter.limit(MAIL_LIMIT_PER_CLIENT, methods=["POST"])(view)
 
 
 def safe_next(value: str | None) -> str | None:
@@ -75,6 +90,7 @@ def login_totp():
 
 
 @bp.route("/registrieren", methods=["GET", "POST"])
+@_mail_limits
 @access.public
 def register():
     next_url = safe_next(request.values.get("next"))
@@ -95,9 +111,18 @@ def register():
     return render_template("accounts/register.html", form=form, next=next_url)
 
 
-@bp.get("/email-bestaetigen/<token>")
+@bp.route("/email-bestaetigen/<token>", methods=["GET", "POST"])
 @access.public
 def verify_email(token: str):
+    # Opening the link only shows a button: mail scanners follow links, and a scanner at the address
+    # of someone whom a stranger registered must not confirm that stranger's account.
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        if registration.verification_link_valid(token):
+            return render_template(
+                "accounts/verify_email.html", form=form, token=token, next=safe_next(request.args.get("next"))
+            )
+        return render_template("accounts/link_invalid.html", resend_form=EmailForm(formdata=None)), 404
     if registration.verify_email(token):
         flash(_("Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."), "success")
         next_url = safe_next(request.args.get("next"))
@@ -106,6 +131,7 @@ def verify_email(token: str):
 
 
 @bp.route("/email-bestaetigen/erneut-senden", methods=["GET", "POST"])
+@_mail_limits
 @access.public
 def resend_verification():
     form = EmailForm()
@@ -116,6 +142,7 @@ def resend_verification():
 
 
 @bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@_mail_limits
 @access.public
 def password_forgot():
     form = EmailForm()

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts import sessions
 from portal.accounts.models import OidcIdentity, User
 from portal.accounts.services import signin
+from portal.accounts.services.common import local_path
 from portal.actors import ANONYMOUS, Actor
 from portal.audit import services as audit
 from portal.extensions import db
@@ -100,9 +101,7 @@ def _client() -> Any:
 
 
 def _local_path(value: str | None) -> str | None:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value[:500]
-    return None
+    return local_path(value)
 
 
 def begin(redirect_uri: str, next_url: str | None) -> Any:

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from portal import access
+from portal.accounts.services.common import local_path
 from portal.actors import current_actor
 from portal.config import BASE_DIR
 from portal.extensions import db, limiter
@@ -108,10 +109,7 @@ def set_language():
     language = request.form.get("language", "de")
     if language not in current_app.config["LANGUAGES"]:
         abort(400)
-    target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target)
+    response = redirect(local_path(request.form.get("next")) or "/")
     response.set_cookie(
         LANGUAGE_COOKIE,
         language,

@@ -44,8 +44,14 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 
 def local_path(value: str | None) -> str | None:
-    """Only paths on this site: an open redirect would make our sign-in and mail links a phishing aid."""
+    """Only paths on this site: an open redirect would make our sign-in and mail links a phishing aid.
+
+    Browsers drop tabs and line breaks inside a URL, so "/<TAB>/evil.example" becomes "//evil.example"; a
+    value with any control character or whitespace is refused rather than cleaned.
+    """
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         return None
     return value[:500]
 

@@ -12,6 +12,7 @@ from portal.accounts.passwords import hash_password
 from portal.accounts.services.common import (
     account_of_spent_token,
     external_url,
+    find_email_token,
     find_user_by_email,
     issue_email_token,
     local_path,
@@ -86,6 +87,11 @@ def register(display_name: str, email: str, password: str, language: str = "de",
         db.session.flush()
         _send_verification(user, next_url)
         audit.record("account.register", ANONYMOUS, target=user, subject_user_id=user.id, email=address)
+
+
+def verification_link_valid(raw_token: str) -> bool:
+    """Whether the link is unused and unexpired; looking spends nothing (mail scanners open links too)."""
+    return find_email_token(raw_token, VERIFY_PURPOSE) is not None
 
 
 def verify_email(raw_token: str) -> bool:

@@ -161,7 +161,10 @@ def sign_in(email: str, password: str, ip: str | None, next_url: str | None = No
         until = _active_lock(user.locked_until if user else None, throttle.locked_until)
         if until is not None:
             return _deny_locked(user, until, "password")
-        if user is None or user.deleted_at is not None or not verify_password(user.password_hash, password):
+        # Always hash, also for an unknown address (against a dummy hash): a quick "no" would tell by its
+        # timing which addresses have an account.
+        password_ok = verify_password(user.password_hash if user is not None else None, password)
+        if user is None or user.deleted_at is not None or not password_ok:
             result = _record_failure(user, throttle, "password", "unknown_account" if user is None else "password")
         elif user.email_verified_at is None:
             audit.record(

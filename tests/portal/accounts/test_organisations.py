@@ -320,7 +320,7 @@ def test_registering_from_an_invitation_leads_back_to_it_after_verification_and_
 
     verify = _path_and_query(outbox_to("carla@example.org")[-1], "/email-bestaetigen/")
     assert verify.endswith(f"?next={invitation_path}")
-    response = carla.client.get(verify)
+    response = carla.post_form(verify, {})
     assert response.status_code == 302
     login_path = response.headers["Location"]
     assert login_path.startswith("/anmelden?next=")
@@ -340,4 +340,4 @@ def test_a_foreign_next_is_dropped_from_the_verification_link(auth, client):
     )
     verify = _path_and_query(outbox_to("eve@example.org")[-1], "/email-bestaetigen/")
     assert "next" not in verify and "evil" not in verify
-    assert client.get(verify).headers["Location"] == "/anmelden"
+    assert auth.post_form(verify, {}).headers["Location"] == "/anmelden"
