@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -18,11 +17,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal import access
+from portal import access, health
 from portal.accounts.services.common import local_path
 from portal.actors import current_actor
 from portal.config import BASE_DIR
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.i18n import LANGUAGE_COOKIE
 from portal.pages import services
 from portal.pages.forms import AccessibilityFeedbackForm
@@ -124,11 +123,7 @@ def set_language():
 @bp.get("/healthz")
 @access.public
 def healthz():
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        current_app.logger.exception("health check: database unreachable")
-        db.session.rollback()
+    if not health.database_reachable():
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok")
 

@@ -35,3 +35,16 @@ def test_unknown_page_answers_html_in_the_layout(client):
     response = client.get("/nothing-here")
     assert response.status_code == 404
     assert "Seite nicht gefunden" in response.get_data(as_text=True)
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(app_config, tmp_path):
+    from portal import create_app
+
+    # A PostgreSQL URL on a port where nothing listens: the check fails fast and says so.
+    app = create_app(
+        {**app_config, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2"},
+        env="test",
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
