@@ -38,12 +38,19 @@ def open_bookings(location_id: int, email: str, now: datetime) -> int:
     )
 
 
-def check_open_limit(settings: LocationSettings, email: str, now: datetime) -> None:
-    """Refuse another booking when the address already holds the maximum here.
+def _serialise_per_address(email: str) -> None:
+    """On PostgreSQL, bookings for one address queue here until the earlier one commits, so two simultaneous
+    requests cannot both count "one below the cap". (SQLite serialises writers anyway, though only at the
+    first write: there two simultaneous requests of one address may still overshoot the cap by one.)"""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"appointments:email:{email.lower()}"}
+        )
 
-    Two simultaneous requests for one address may both pass (the count is not locked); the cap is against
-    hoarding over time, not a seat guarantee, so that rare overshoot by one is accepted.
-    """
+
+def check_open_limit(settings: LocationSettings, email: str, now: datetime) -> None:
+    """Refuse another booking when the address already holds the maximum here."""
+    _serialise_per_address(email)
     if open_bookings(settings.location_id, email, now) >= settings.max_open_per_email:
         raise BookingError(
             "email",

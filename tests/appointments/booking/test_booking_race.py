@@ -88,3 +88,35 @@ def test_a_seat_taken_between_reading_and_inserting_is_retried_on_the_next_seat(
         )
         assert seats == {first.booking.id: 0, second.booking.id: 1}
         assert db.session.get(Booking, second.booking.id).reference == second.booking.reference
+
+
+def test_simultaneous_bookings_of_one_address_respect_its_cap_on_postgresql(app):
+    from appointments.errors import BookingError
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers only at the first write; the cap may overshoot by one there")
+    office = make_office(counters=8, max_open_per_email=1)
+    ids = Office(location=SimpleNamespace(id=office.location.id), service=SimpleNamespace(id=office.service.id))
+    day = workday()
+    barrier = threading.Barrier(ATTEMPTS)
+    outcomes: list[str] = []
+
+    def attempt(n: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                book(ids, at(day, 9 + n // 6, (n % 6) * 10), email="hoarder@example.org")
+                outcomes.append("booked")
+            except BookingError as error:
+                outcomes.append(error.code)
+            except Exception as error:  # anything else is a failure of the test, reported below
+                outcomes.append(f"error: {error!r}")
+
+    db.session.remove()
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["booked"] + ["too_many_open"] * (ATTEMPTS - 1)
