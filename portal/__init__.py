@@ -20,6 +20,9 @@ CORE_BLUEPRINTS = [
     "portal.mail.views",
     "portal.oidc.views",
     "portal.admin.tokens_views",
+    "portal.files.views",
+    "portal.approvals.views",
+    "portal.maps.views",
 ]
 CORE_CLI = ["portal.audit.cli", "portal.mail.cli", "portal.accounts.cli", "portal.demo"]
 
@@ -72,6 +75,10 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
 
     services_registry.init_app(app)
     errors.init_app(app)
+    from portal import files, maps
+
+    files.init_app(app)
+    maps.init_app(app)
 
     for module_name in CORE_BLUEPRINTS:
         module = importlib.import_module(module_name)

@@ -89,6 +89,23 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
 
+    CITY_NAME = os.environ.get("CITY_NAME", "Stadt Musterstadt")
+
+    # --- files (portal.files) ---
+    # Whole-request cap: Werkzeug refuses larger bodies with 413 before parsing them. Per-use limits are smaller.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(30 * 1024 * 1024)))
+    FILE_STORAGE = os.environ.get("FILE_STORAGE", "local")  # local or s3
+    FILE_STORAGE_PATH = os.environ.get("FILE_STORAGE_PATH", str(INSTANCE_DIR / "files"))
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
+    S3_REGION = os.environ.get("S3_REGION", "eu-central-1")
+    # --- end files ---
+
+    # --- maps (portal.maps) ---
+    # --- end maps ---
+
     # The services this city runs; the core imports them by name (see portal.create_app).
     SERVICES = _list("STADTPORTAL_SERVICES", ["appointments", "payments", "participation", "dataaccess", "permits"])
     DEMO = False

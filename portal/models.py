@@ -1,5 +1,9 @@
 """Imports every core model so that metadata (and Alembic autogenerate) sees them all."""
 
+import portal.approvals.models
+import portal.files.models
+import portal.maps.models
+import portal.references.models  # noqa: F401
 from portal.accounts.models import (  # noqa: F401
     ApiToken,
     DepartmentMembership,

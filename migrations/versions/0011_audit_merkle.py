@@ -1,0 +1,21 @@
+"""audit_checkpoint: Merkle tree root over each checkpoint's range, for inclusion proofs
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass  # PLACEHOLDER: filled in by the part that owns this revision
+
+
+def downgrade():
+    pass

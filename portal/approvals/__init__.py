@@ -1,0 +1,1 @@
+"""Four-eyes approval: a request decided by a second person with the right role."""

@@ -1,0 +1,1 @@
+"""GDPR hooks: services register an export section and an erasure handler."""

@@ -1,0 +1,7 @@
+"""Map assets and geocoding look-ups."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("maps", __name__)

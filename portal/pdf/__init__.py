@@ -1,0 +1,1 @@
+"""PDF documents in the portal's look."""

@@ -1,0 +1,1 @@
+"""Human reference numbers: per-prefix, per-year counters; the Kassenzeichen with a check digit."""
