@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from portal.declarations import Scope, declare_scope
 from portal.services_registry import Landing, add_account_link, add_admin_link, add_landing
 
 
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
     register_api_blueprint(app, api_catalogue.blp)
     register_api_blueprint(app, api_bookings.blp)
     app.cli.add_command(cli.appointments_cli)
+    declare_scope(app, Scope("appointments", _l("Termine"), "appointments"))
     if demo.load not in DEMO_HOOKS:
         DEMO_HOOKS.append(demo.load)
     add_account_link(app, "appointments.mine", _l("Meine Termine"))

@@ -9,16 +9,14 @@ from portal.services_registry import Landing, add_landing
 
 
 def register(app: Flask) -> None:
-    """Plug this service into the portal: blueprints, landing entry."""
-    from dataaccess import views
-
-    app.register_blueprint(views.bp)
+    """Announce the service as planned: a card on the home page, not yet in the navigation."""
     add_landing(
         app,
         Landing(
             "dataaccess",
             _l("Datenzugriffe"),
             _l("Nachvollziehen, welche Ämter auf welcher Rechtsgrundlage auf Ihre Daten zugegriffen haben."),
-            "dataaccess.index",
+            None,
+            available=False,
         ),
     )

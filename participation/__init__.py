@@ -9,16 +9,14 @@ from portal.services_registry import Landing, add_landing
 
 
 def register(app: Flask) -> None:
-    """Plug this service into the portal: blueprints, landing entry."""
-    from participation import views
-
-    app.register_blueprint(views.bp)
+    """Announce the service as planned: a card on the home page, not yet in the navigation."""
     add_landing(
         app,
         Landing(
             "participation",
             _l("Beteiligung"),
             _l("An Bürgerbeteiligungen der Stadt mitwirken: Vorschläge, Kommentare, Unterstützung."),
-            "participation.index",
+            None,
+            available=False,
         ),
     )

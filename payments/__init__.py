@@ -9,16 +9,14 @@ from portal.services_registry import Landing, add_landing
 
 
 def register(app: Flask) -> None:
-    """Plug this service into the portal: blueprints, landing entry."""
-    from payments import views
-
-    app.register_blueprint(views.bp)
+    """Announce the service as planned: a card on the home page, not yet in the navigation."""
     add_landing(
         app,
         Landing(
             "payments",
             _l("Bezahlen"),
             _l("Gebühren der Stadt online bezahlen, mit Kassenzeichen für die Stadtkasse."),
-            "payments.index",
+            None,
+            available=False,
         ),
     )

@@ -7,18 +7,19 @@ from flask_babel import lazy_gettext as _l
 
 from portal.services_registry import Landing, add_landing
 
+# The services this one builds on; the factory refuses to start without them.
+REQUIRES: tuple[str, ...] = ("payments", "appointments", "dataaccess")
+
 
 def register(app: Flask) -> None:
-    """Plug this service into the portal: blueprints, landing entry."""
-    from permits import views
-
-    app.register_blueprint(views.bp)
+    """Announce the service as planned: a card on the home page, not yet in the navigation."""
     add_landing(
         app,
         Landing(
             "permits",
             _l("Sondernutzung"),
             _l("Eine Sondernutzungserlaubnis für öffentliche Straßen online beantragen."),
-            "permits.index",
+            None,
+            available=False,
         ),
     )

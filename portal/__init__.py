@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     import portal.audit.actions  # noqa: F401  (declares the core's audit actions)
     from portal import (
         access,
+        declarations,
         errors,
         i18n,
         models,  # noqa: F401  (every core model, for Alembic)
@@ -71,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
 
     sessions.init_app(app, login_manager)
     access.init_app(app)
+    declarations.init_app(app)
     from portal import services_registry
 
     services_registry.init_app(app)
@@ -93,8 +95,35 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
         importlib.import_module(module_name).init_app(app)
 
     app.extensions["stadtportal_services"] = []
-    for name in app.config["SERVICES"]:
-        service = importlib.import_module(name)
+    for name, service in _services_in_order(app.config["SERVICES"]):
         service.register(app)
         app.extensions["stadtportal_services"].append(name)
+    declarations.validate(app)
     return app
+
+
+def _services_in_order(names: list[str]) -> list[tuple[str, Any]]:
+    """Import the configured services; each comes after the services it names in its `REQUIRES`.
+
+    A service needing one that is switched off stops the start with a message saying which and how to fix it.
+    """
+    modules = {name: importlib.import_module(name) for name in names}
+    ordered: list[tuple[str, Any]] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if any(done == name for done, _ in ordered):
+            return
+        if name in path:
+            raise RuntimeError(f"Services depend on each other in a circle: {' -> '.join((*path, name))}")
+        for needed in getattr(modules[name], "REQUIRES", ()):
+            if needed not in modules:
+                raise RuntimeError(
+                    f"The service {name!r} needs the service {needed!r}, which is switched off. "
+                    f"Add {needed!r} to STADTPORTAL_SERVICES or switch {name!r} off too."
+                )
+            visit(needed, (*path, name))
+        ordered.append((name, modules[name]))
+
+    for name in names:
+        visit(name, ())
+    return ordered

@@ -12,7 +12,9 @@ class Landing:
     name: str
     title: str
     summary: str
-    endpoint: str
+    endpoint: str | None
+    # A planned service shows as a "bald online" card on the home page and stays out of the navigation.
+    available: bool = True
 
 
 def add_landing(app: Flask, landing: Landing) -> None:
@@ -38,6 +40,8 @@ def init_app(app: Flask) -> None:
         def navigation() -> list[dict]:
             items = []
             for landing in app.extensions.get("stadtportal_landing", []):
+                if not landing.available or landing.endpoint is None:
+                    continue
                 url = url_for(landing.endpoint)
                 items.append({"url": url, "label": landing.title, "current": request.path.startswith(url)})
             return items

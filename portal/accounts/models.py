@@ -60,8 +60,12 @@ class User(Model):
         return bool(self.roles or self.memberships)
 
     def has_role(self, role: str, department_id: int | None = None) -> bool:
-        if role in set(GlobalRole):
-            return role in self.global_roles
+        """A global role, or a department role (in that department when one is given).
+
+        Role names are unique across both kinds (portal.declarations refuses a name declared twice).
+        """
+        if role in self.global_roles:
+            return True
         return any(
             m.role == role and (department_id is None or m.department_id == department_id) for m in self.memberships
         )
@@ -99,10 +103,7 @@ class UserRole(Model):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user: Mapped[User] = relationship(back_populates="roles")
 
-    __table_args__ = (
-        sa.UniqueConstraint("user_id", "role", name="uq_user_role_user_role"),
-        sa.CheckConstraint("role in ('moderator', 'treasury', 'dpo', 'platform_admin')", name="role"),
-    )
+    __table_args__ = (sa.UniqueConstraint("user_id", "role", name="uq_user_role_user_role"),)
 
 
 class DepartmentMembership(Model):
@@ -116,10 +117,7 @@ class DepartmentMembership(Model):
     user: Mapped[User] = relationship(back_populates="memberships")
     department = relationship("Department")
 
-    __table_args__ = (
-        sa.UniqueConstraint("user_id", "department_id", "role", name="uq_department_membership_triple"),
-        sa.CheckConstraint("role in ('clerk', 'department_admin', 'data_steward')", name="role"),
-    )
+    __table_args__ = (sa.UniqueConstraint("user_id", "department_id", "role", name="uq_department_membership_triple"),)
 
 
 class UserSession(Model):

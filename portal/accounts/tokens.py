@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from portal import declarations
 from portal.accounts.models import ApiToken, User
 from portal.actors import Actor
 from portal.audit import services as audit
@@ -26,8 +27,6 @@ from portal.timeutil import as_utc, utcnow
 from portal.transaction import transaction
 
 TOKEN_PREFIX = "sp_"  # noqa: S105 - a public prefix, not a secret
-# One scope per service blueprint, plus the operators' read-only feeds.
-ALLOWED_SCOPES = ("appointments", "payments", "participation", "dataaccess", "permits", "audit", "metrics")
 DEFAULT_DAYS = 90
 MAX_DAYS = 730
 SHOWN_PREFIX_LENGTH = 10
@@ -60,13 +59,15 @@ def _clean_scopes(scopes: Iterable[str]) -> list[str]:
     chosen = sorted({s.strip() for s in scopes if s and s.strip()})
     if not chosen:
         raise TokenError(_l("Wählen Sie mindestens einen Bereich."), "scopes")
-    unknown = [s for s in chosen if s not in ALLOWED_SCOPES]
+    # The core declares its feeds (audit, metrics); each service declares its own (portal.declarations).
+    allowed = sorted(declarations.scopes())
+    unknown = [s for s in chosen if s not in allowed]
     if unknown:
         raise TokenError(
             _l(
                 "Unbekannter Bereich: %(scopes)s. Erlaubt: %(allowed)s.",
                 scopes=", ".join(unknown),
-                allowed=", ".join(ALLOWED_SCOPES),
+                allowed=", ".join(allowed),
             ),
             "scopes",
         )

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
-from portal.admin.services import DEPARTMENT_ROLES, GLOBAL_ROLES, ROLE_LABELS
+from portal.admin.services import department_roles, global_roles, role_labels
 
 
 def parse_decimal(value: str | None) -> float | None:
@@ -96,7 +96,8 @@ class CatalogueForm(FlaskForm):
 
 
 def _role_choices(roles: list[str]) -> list[tuple[str, Any]]:
-    return [(role, ROLE_LABELS[role]) for role in roles]
+    labels = role_labels()
+    return [(role, labels[role]) for role in roles]
 
 
 class _PersonRoleForm(FlaskForm):
@@ -116,7 +117,7 @@ class DepartmentRoleForm(_PersonRoleForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.role.choices = _role_choices(DEPARTMENT_ROLES)
+        self.role.choices = _role_choices(department_roles())
 
 
 class GlobalRoleForm(_PersonRoleForm):
@@ -124,7 +125,7 @@ class GlobalRoleForm(_PersonRoleForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.role.choices = _role_choices(GLOBAL_ROLES)
+        self.role.choices = _role_choices(global_roles())
 
 
 class RevokeRoleForm(FlaskForm):

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from portal import access
 from portal.actors import Actor, current_actor
 from portal.admin.forms import ConfirmForm, DepartmentRoleForm, GlobalRoleForm, RevokeRoleForm
-from portal.admin.services import ROLE_LABELS, AdminError
+from portal.admin.services import AdminError, role_labels
 from portal.admin.services import staff as staff_services
 from portal.admin.views import bp, show_error
 
@@ -25,7 +25,7 @@ def _department_page(actor: Actor, department_id: int, invite: Any = None, grant
         invite_form=invite or DepartmentRoleForm(prefix="invite", formdata=None),
         grant_form=grant or DepartmentRoleForm(prefix="grant", formdata=None),
         action_form=ConfirmForm(),
-        role_labels=ROLE_LABELS,
+        role_labels=role_labels(),
     )
 
 
@@ -38,7 +38,7 @@ def _global_page(actor: Actor, invite: Any = None, grant: Any = None) -> str:
         invite_form=invite or GlobalRoleForm(prefix="invite", formdata=None),
         grant_form=grant or GlobalRoleForm(prefix="grant", formdata=None),
         action_form=ConfirmForm(),
-        role_labels=ROLE_LABELS,
+        role_labels=role_labels(),
     )
 
 
@@ -83,7 +83,7 @@ def _grant(department_id: int | None) -> Any:
             show_error(form, error)
         else:
             flash(
-                _("%(email)s hat jetzt die Rolle %(role)s.", email=user.email, role=ROLE_LABELS[form.role.data]),
+                _("%(email)s hat jetzt die Rolle %(role)s.", email=user.email, role=role_labels()[form.role.data]),
                 "success",
             )
             return _back(department_id)
@@ -100,7 +100,7 @@ def _revoke(department_id: int | None) -> Any:
     except AdminError as error:
         flash(str(error.message), "danger")
     else:
-        role = ROLE_LABELS.get(form.role.data, form.role.data)
+        role = role_labels().get(form.role.data, form.role.data)
         flash(_("%(email)s hat die Rolle %(role)s nicht mehr.", email=user.email, role=role), "success")
         if actor.user is not None and user.id == actor.user.id:
             # Whoever gave up their own role may no longer see the page they came from.

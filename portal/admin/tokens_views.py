@@ -11,21 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from portal import access
+from portal import access, declarations
 from portal.accounts import tokens
 from portal.actors import current_actor
 
 bp = Blueprint("tokens", __name__, url_prefix="/admin/zugaenge")
 
-SCOPE_LABELS = {
-    "appointments": _l("Termine"),
-    "payments": _l("Zahlungen"),
-    "participation": _l("Beteiligung"),
-    "dataaccess": _l("Datenzugang"),
-    "permits": _l("Sondernutzungserlaubnisse"),
-    "audit": _l("Prüfprotokoll lesen"),
-    "metrics": _l("Betriebskennzahlen (/metrics)"),
-}
 STATE_LABELS = {"active": _l("gültig"), "expired": _l("abgelaufen"), "revoked": _l("widerrufen")}
 
 
@@ -36,7 +27,7 @@ class TokenForm(FlaskForm):
     )
     scopes = SelectMultipleField(
         _l("Bereiche"),
-        choices=[(scope, SCOPE_LABELS[scope]) for scope in tokens.ALLOWED_SCOPES],
+        choices=[],
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
         validators=[DataRequired(_l("Wählen Sie mindestens einen Bereich."))],
@@ -54,14 +45,23 @@ class TokenForm(FlaskForm):
         ],
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scopes.choices = list(_scope_labels().items())
+
 
 class RevokeForm(FlaskForm):
     pass
 
 
+def _scope_labels() -> dict[str, Any]:
+    """The core's scopes and those the running services declared."""
+    return {name: scope.label for name, scope in declarations.scopes().items()}
+
+
 def _labels() -> dict[str, Any]:
     return {
-        "scope_labels": SCOPE_LABELS,
+        "scope_labels": _scope_labels(),
         "state_labels": STATE_LABELS,
         "state_of": tokens.token_state,
         "max_days": tokens.MAX_DAYS,

@@ -34,7 +34,12 @@ ASSET_DIR = BASE_DIR / "node_modules" / "@kern-ux" / "native" / "dist"
 @bp.get("/")
 @access.public
 def home():
-    return render_template("portal/home.html", services=current_app.extensions.get("stadtportal_landing", []))
+    landings = current_app.extensions.get("stadtportal_landing", [])
+    return render_template(
+        "portal/home.html",
+        services=[s for s in landings if s.available],
+        planned=[s for s in landings if not s.available],
+    )
 
 
 @bp.get("/impressum")

@@ -69,14 +69,12 @@ def describe_invitation(raw_token: str) -> InvitationView | None:
 
 
 def _role_label(role: str | None) -> str | None:
-    """The role's name as the admin area shows it (it owns the labels); the raw name if that is unavailable."""
+    """The role's name as declared (portal.declarations); the raw name for a role no longer declared."""
     if role is None:
         return None
-    try:
-        from portal.admin.services import ROLE_LABELS
-    except ImportError:  # pragma: no cover - the admin area ships with the core
-        return role
-    return str(ROLE_LABELS.get(role, role))
+    from portal.declarations import role_label
+
+    return str(role_label(role))
 
 
 def accept_invitation(actor: Actor, raw_token: str) -> Invitation:

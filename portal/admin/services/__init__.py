@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Forbidden, NotFound
 
 import portal.admin.actions  # noqa: F401  (declares the admin area's audit actions)
+from portal import declarations
 from portal.accounts.models import DepartmentRole, GlobalRole
 from portal.actors import Actor
 from portal.departments.models import Department
@@ -21,17 +21,18 @@ from portal.extensions import db
 PLATFORM_ADMIN = GlobalRole.PLATFORM_ADMIN.value
 DEPARTMENT_ADMIN = DepartmentRole.DEPARTMENT_ADMIN.value
 
-ROLE_LABELS: dict[str, Any] = {
-    "clerk": _l("Sachbearbeitung"),
-    "department_admin": _l("Amtsadministration"),
-    "data_steward": _l("Datenverantwortung"),
-    "moderator": _l("Moderation"),
-    "treasury": _l("Stadtkasse"),
-    "dpo": _l("Datenschutzbeauftragte Person"),
-    "platform_admin": _l("Plattform-Administration"),
-}
-DEPARTMENT_ROLES = [r.value for r in DepartmentRole]
-GLOBAL_ROLES = [r.value for r in GlobalRole]
+
+def role_labels() -> dict[str, Any]:
+    """Every declared role (the core's and the services') with its label."""
+    return {name: role.label for name, role in declarations.roles().items()}
+
+
+def department_roles() -> list[str]:
+    return declarations.role_names("department")
+
+
+def global_roles() -> list[str]:
+    return declarations.role_names("global")
 
 
 class AdminError(Exception):

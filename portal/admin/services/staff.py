@@ -20,15 +20,15 @@ from werkzeug.exceptions import NotFound
 from portal.accounts.models import DepartmentMembership, Invitation, User, UserRole
 from portal.actors import Actor
 from portal.admin.services import (
-    DEPARTMENT_ROLES,
-    GLOBAL_ROLES,
     PLATFORM_ADMIN,
-    ROLE_LABELS,
     AdminError,
     clean,
+    department_roles,
+    global_roles,
     load_department,
     require_department,
     require_platform_admin,
+    role_labels,
 )
 from portal.audit import services as audit
 from portal.departments.models import Department
@@ -48,11 +48,11 @@ class StaffRow:
 
 def _require_scope(actor: Actor, role: str, department_id: int | None) -> None:
     """Is `role` a role of the right kind, and may the actor hand it out there?"""
-    if role in GLOBAL_ROLES:
+    if role in global_roles():
         require_platform_admin(actor)
         if department_id is not None:
             raise AdminError(_l("Globale Rollen gelten für kein einzelnes Amt."), "role")
-    elif role in DEPARTMENT_ROLES:
+    elif role in department_roles():
         if department_id is None:
             raise AdminError(_l("Wählen Sie das Amt für diese Rolle."), "role")
         require_department(actor, department_id)
@@ -169,7 +169,7 @@ def invite_staff(actor: Actor, email: str, role: str, department_id: int | None 
             _l("Einladung zur Mitarbeit im Stadtportal"),
             "staff_invitation",
             link=f"{current_app.config['BASE_URL'].rstrip('/')}/einladung/{raw}",
-            role_label=ROLE_LABELS[role],  # lazy: rendered in the mail's language
+            role_label=role_labels()[role],  # lazy: rendered in the mail's language
             department_name=department.name if department else None,
             inviter=actor.user.display_name or actor.user.email,
             expires_at=invitation.expires_at,

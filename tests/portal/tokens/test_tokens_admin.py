@@ -77,7 +77,7 @@ def test_token_for_an_unknown_person_is_refused_at_the_field(admin, client):
 
 
 def test_platform_admin_revokes_a_token(admin, client):
-    token, _raw = create_token(SYSTEM, "Altes Fachverfahren", ["payments"])
+    token, _raw = create_token(SYSTEM, "Altes Fachverfahren", ["appointments"])
     page = client.get("/admin/zugaenge/")
     html = page.get_data(as_text=True)
     assert "gültig" in html
@@ -92,7 +92,7 @@ def test_platform_admin_revokes_a_token(admin, client):
 
 
 def test_revoke_without_csrf_token_changes_nothing(admin, client):
-    token, _ = create_token(SYSTEM, "Fachverfahren", ["payments"])
+    token, _ = create_token(SYSTEM, "Fachverfahren", ["appointments"])
     response = client.post(f"/admin/zugaenge/{token.id}/widerrufen", data={})
     assert response.status_code in {302, 400}
     db.session.expire_all()
