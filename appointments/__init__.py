@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from portal.declarations import Scope, declare_scope
+from portal.declarations import Scope, Setting, declare_scope, declare_setting
 from portal.services_registry import Landing, add_account_link, add_admin_link, add_landing
 
 
@@ -32,6 +32,25 @@ def register(app: Flask) -> None:
     register_api_blueprint(app, api_bookings.blp)
     app.cli.add_command(cli.appointments_cli)
     declare_scope(app, Scope("appointments", _l("Termine"), "appointments"))
+    declare_setting(
+        app,
+        Setting(
+            "APPOINTMENTS_SEARCH_CACHE_SIZE",
+            256,
+            "Slot searches kept per worker, keyed on the location's availability version; 0 switches the cache off",
+            "appointments",
+            kind=int,
+        ),
+    )
+    declare_setting(
+        app,
+        Setting(
+            "APPOINTMENTS_SEARCH_RATE_LIMIT",
+            "120/minute",
+            "Slot searches per client address (Flask-Limiter syntax); a location can set its own",
+            "appointments",
+        ),
+    )
     if demo.load not in DEMO_HOOKS:
         DEMO_HOOKS.append(demo.load)
     add_account_link(app, "appointments.mine", _l("Meine Termine"))
