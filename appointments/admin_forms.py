@@ -13,15 +13,14 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TimeField,
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from appointments.services.config import WEEKDAY_NAMES
+from portal.forms import MultiCheckboxField
 
 SLOT_CHOICES = [SelectChoice(m, _l("%(minutes)s Minuten", minutes=m)) for m in (5, 10, 15, 20, 30, 60)]  # type: ignore[arg-type]
 WEEKDAY_CHOICES = [SelectChoice(number, name) for number, name in enumerate(WEEKDAY_NAMES)]  # type: ignore[arg-type]
@@ -84,13 +83,6 @@ class OfferedServiceForm(FlaskForm):
     duration_minutes = _number(_l("Dauer (Minuten)"), 5, 480, _l("Zwischen 5 und 480 Minuten."))
     max_quantity = _number(_l("Anzahl je Termin höchstens"), 1, 20, _l("Zwischen 1 und 20."))
     active = BooleanField(_l("Buchbar"), default=True)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as checkboxes (the form macros render it as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class OpeningPeriodForm(FlaskForm):

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as checkboxes (rendered by the form macros as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from portal.forms import MultiCheckboxField
 
 
 class CheckInForm(FlaskForm):

@@ -14,6 +14,7 @@ from wtforms import HiddenField, RadioField
 from wtforms.validators import DataRequired
 
 from appointments.form_parts import ServiceChoices, add_service_fields, email_field, name_field, phone_field
+from portal.forms import ConfirmForm
 
 MAX_QUANTITY = 20
 
@@ -91,12 +92,8 @@ class PickNearestForm(FlaskForm):
     altcha = HiddenField(_l("Sicherheitsprüfung"))
 
 
-class ConfirmForm(FlaskForm):
-    """Confirm a held booking (POST only: mail scanners follow GET links)."""
-
-
-class CancelForm(FlaskForm):
-    pass
+# Confirming a held booking and cancelling one are buttons behind mailed links: POST only (ConfirmForm).
+CancelForm = ConfirmForm
 
 
 class RescheduleForm(TimeForm):

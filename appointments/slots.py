@@ -15,12 +15,10 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import NamedTuple
 
-import holidays
-
 from portal.timeutil import BERLIN
+from portal.workdays import is_public_holiday  # Saxon holidays close every location; re-exported
 
 
 @dataclass(frozen=True)
@@ -83,16 +81,6 @@ class FreeSlot(NamedTuple):
 class Interval:
     opens: datetime  # aware UTC
     closes: datetime
-
-
-@lru_cache(maxsize=16)
-def _saxon_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("DE", subdiv="SN", years=year).keys())
-
-
-def is_public_holiday(day: date) -> bool:
-    """Saxon public holidays (Reformationstag, Buß- und Bettag, ...): closed without anyone configuring it."""
-    return day in _saxon_holidays(day.year)
 
 
 def local_days(first_day: date, last_day: date) -> Iterator[date]:

@@ -6,9 +6,8 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from appointments.form_parts import (
     ServiceChoices,
@@ -17,13 +16,7 @@ from appointments.form_parts import (
     name_field,
     phone_field,
 )
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as checkboxes (rendered by the form macros as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from portal.forms import ConfirmForm, MultiCheckboxField
 
 
 class JoinForm(ServiceChoices, FlaskForm):
@@ -61,17 +54,11 @@ def join_form(services: Iterable[tuple[int, str, int]], **kwargs) -> JoinForm:  
     return _Form(**kwargs)
 
 
-class LeaveForm(FlaskForm):
-    """Leave the waitlist (POST only)."""
-
-
-class AcceptForm(FlaskForm):
-    """Accept an offer (POST only: mail scanners follow GET links)."""
+# The buttons behind links in mails: POST only, since mail scanners follow GET links.
+LeaveForm = ConfirmForm  # leave the waitlist
+AcceptForm = ConfirmForm  # accept an offer
+ReminderForm = ConfirmForm  # "I'm coming" / "release my appointment" behind a reminder
 
 
 class DeclineForm(FlaskForm):
     keep = BooleanField(_l("Ich möchte auf der Warteliste bleiben"))
-
-
-class ReminderForm(FlaskForm):
-    """The one button behind a reminder link (POST only)."""

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import mean, median
 
-import holidays
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -28,6 +27,7 @@ from portal.actors import Actor
 from portal.departments.models import Location
 from portal.extensions import db
 from portal.timeutil import as_utc
+from portal.workdays import is_public_holiday
 
 MAX_DAYS = 366
 NOT_HELD = (BookingStatus.CANCELLED, BookingStatus.RELEASED)
@@ -105,11 +105,10 @@ def available_minutes(
     periods: list[OpeningPeriod], closures: list[Closure], counters: int, first_day: date, last_day: date
 ) -> dict[date, float]:
     """Seat-minutes a location offers per day: its opening periods × counters, zero on holidays and closures."""
-    holiday_days = holidays.country_holidays("DE", subdiv="SN", years=range(first_day.year, last_day.year + 1))
     result: dict[date, float] = {}
     day = first_day
     while day <= last_day:
-        closed = day in holiday_days or any(c.first_day <= day <= c.last_day for c in closures)
+        closed = is_public_holiday(day) or any(c.first_day <= day <= c.last_day for c in closures)
         minutes = 0.0
         if not closed:
             for p in periods:

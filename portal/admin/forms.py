@@ -10,6 +10,7 @@ from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.admin.services import department_roles, global_roles, role_labels
+from portal.forms import ConfirmForm  # noqa: F401  (re-exported for the admin views)
 
 
 def parse_decimal(value: str | None) -> float | None:
@@ -131,7 +132,3 @@ class GlobalRoleForm(_PersonRoleForm):
 class RevokeRoleForm(FlaskForm):
     user_id = IntegerField(validators=[InputRequired()])
     role = HiddenField(validators=[DataRequired()])
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: just the CSRF token."""

@@ -101,7 +101,7 @@ def test_a_repeated_search_costs_one_statement_and_a_changed_location_is_searche
 
 
 def test_the_cache_keeps_at_most_its_size_in_answers(app, monkeypatch):
-    monkeypatch.setattr(availability, "SEARCH_CACHE_SIZE", 3)
+    monkeypatch.setitem(app.config, "APPOINTMENTS_SEARCH_CACHE_SIZE", 3)
     office = make_office()
     day = workday()
     for offset in range(6):
