@@ -1,0 +1,130 @@
+"""The payer's pages: the payment's status (the truth from our database), paying, the sandbox checkout.
+
+The address carries the payment's unguessable id; the page shows what a paper bill shows. Nothing changes
+on GET: starting to pay and the sandbox's outcome need a button (POST).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+from payments import state
+from payments.errors import PaymentError, PaymentNotFound
+from payments.models import Payment, PaymentAttempt, PaymentStatus
+from payments.services import attempts, orders
+from payments.services.events import CheckoutEvent, apply_checkout_event
+from portal import access
+from portal.actors import current_actor
+from portal.extensions import db, limiter
+from portal.references import format_kassenzeichen
+
+bp = Blueprint("payments", __name__, url_prefix="/bezahlen")
+
+STATUS_LABELS: dict[str, Any] = {
+    PaymentStatus.CREATED: _l("Offen"),
+    PaymentStatus.STARTED: _l("Zahlung begonnen"),
+    PaymentStatus.SUCCEEDED: _l("Bezahlt"),
+    PaymentStatus.FAILED: _l("Fehlgeschlagen"),
+    PaymentStatus.CANCELLED: _l("Abgebrochen"),
+    PaymentStatus.EXPIRED: _l("Abgelaufen"),
+    PaymentStatus.PARTIALLY_REFUNDED: _l("Bezahlt, teilweise erstattet"),
+    PaymentStatus.REFUNDED: _l("Erstattet"),
+}
+
+
+class ButtonForm(FlaskForm):
+    pass
+
+
+@bp.record_once
+def _helpers(setup_state) -> None:
+    env = setup_state.app.jinja_env
+    env.globals["payment_status"] = lambda status: str(STATUS_LABELS.get(status, status))
+    env.filters["euro"] = euro
+    env.filters["kassenzeichen"] = format_kassenzeichen
+
+
+def euro(cents: int) -> str:
+    """1234 -> "12,34 €" (German notation, also on the English pages: the amount is what the bill says)."""
+    whole, rest = divmod(int(cents), 100)
+    return f"{whole:,}".replace(",", ".") + f",{rest:02d} €"
+
+
+def _payment(public_id: str) -> Payment:
+    try:
+        return orders.get_payment_by_link(public_id)
+    except PaymentNotFound:
+        abort(404)
+
+
+@bp.get("/<public_id>")
+@access.public
+def status(public_id: str):
+    payment = _payment(public_id)
+    status = PaymentStatus(payment.status)
+    returned = request.args.get("zurueck") == "1"
+    return render_template(
+        "payments/status.html",
+        payment=payment,
+        paid=status in state.PAID,
+        can_pay=status in state.UNPAID,
+        # Back from the provider, but its confirmation has not reached us yet: say so, and do not guess.
+        waiting=returned and status == PaymentStatus.STARTED,
+        cancelled=request.args.get("abgebrochen") == "1" and status in state.UNPAID,
+        form=ButtonForm(),
+    )
+
+
+@bp.post("/<public_id>/bezahlen")
+@access.public
+@limiter.limit("20/minute")
+def pay(public_id: str):
+    payment = _payment(public_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        url = attempts.start(current_actor(), payment.public_id)
+    except PaymentError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("payments.status", public_id=payment.public_id), 303)
+    return redirect(url, 303)
+
+
+def _sandbox_attempt(reference: str) -> PaymentAttempt:
+    if not reference.startswith("sbx_") or len(reference) > 40:
+        abort(404)
+    attempt = db.session.scalar(
+        sa.select(PaymentAttempt).where(
+            PaymentAttempt.provider == "sandbox", PaymentAttempt.provider_reference == reference
+        )
+    )
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+@bp.route("/test-zahlung/<reference>", methods=["GET", "POST"])
+@access.public
+def sandbox(reference: str):
+    attempt = _sandbox_attempt(reference)
+    payment = attempt.payment
+    form = ButtonForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        choice = request.form.get("ergebnis")
+        if choice not in ("succeeded", "failed", "cancelled"):
+            abort(400)
+        apply_checkout_event(
+            current_actor(),
+            CheckoutEvent("sandbox", "sbx_evt_" + secrets.token_hex(12), f"sandbox.{choice}", reference, method="card"),
+        )
+        back = {"abgebrochen": "1"} if choice == "cancelled" else {"zurueck": "1"}
+        return redirect(url_for("payments.status", public_id=payment.public_id, **back), 303)
+    return render_template("payments/sandbox.html", attempt=attempt, payment=payment, form=form)
