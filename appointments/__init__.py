@@ -31,6 +31,9 @@ def register(app: Flask) -> None:
     register_api_blueprint(app, api_catalogue.blp)
     register_api_blueprint(app, api_bookings.blp)
     app.cli.add_command(cli.appointments_cli)
+    from appointments import gdpr  # its export section and erasure handler for "Meine Daten" and deletion
+
+    gdpr.register(app)
     declare_scope(app, Scope("appointments", _l("Termine"), "appointments"))
     declare_setting(
         app,

@@ -53,6 +53,8 @@ class Config:
 
     # Ed25519 key for signed audit checkpoints: kept outside the database on purpose.
     AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE", str(INSTANCE_DIR / "audit-signing-key.pem"))
+    # Public key(s) (PEM, current and retired, from `flask audit public-key`) put into citizens' proof downloads.
+    AUDIT_PUBLIC_KEY_FILE = os.environ.get("AUDIT_PUBLIC_KEY_FILE", "")
 
     OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
     OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
@@ -90,10 +92,18 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
 
     CITY_NAME = os.environ.get("CITY_NAME", "Stadt Musterstadt")
+    # portal.pdf: where KERN's Fira Sans is kept as TrueType after its one-time conversion from WOFF2.
+    PDF_FONT_DIR = os.environ.get("PDF_FONT_DIR", str(INSTANCE_DIR / "pdf-fonts"))
 
     # --- files (portal.files) ---
     # Whole-request cap: Werkzeug refuses larger bodies with 413 before parsing them. Per-use limits are smaller.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(30 * 1024 * 1024)))
+    # Only multipart bodies carry files, and Werkzeug spools those to disk. Any other body (urlencoded form, JSON)
+    # is read into memory whole, and parsing multiplies it: those get this much smaller cap.
+    MAX_CONTENT_LENGTH_NO_FILES = int(os.environ.get("MAX_CONTENT_LENGTH_NO_FILES", str(2 * 1024 * 1024)))
+    # Werkzeug 3, multipart: each text field is held in memory (cap per field), and the number of parts is capped.
+    MAX_FORM_MEMORY_SIZE = int(os.environ.get("MAX_FORM_MEMORY_SIZE", str(500 * 1024)))
+    MAX_FORM_PARTS = int(os.environ.get("MAX_FORM_PARTS", "1000"))
     FILE_STORAGE = os.environ.get("FILE_STORAGE", "local")  # local or s3
     FILE_STORAGE_PATH = os.environ.get("FILE_STORAGE_PATH", str(INSTANCE_DIR / "files"))
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
@@ -104,6 +114,18 @@ class Config:
     # --- end files ---
 
     # --- maps (portal.maps) ---
+    # No tiles unless configured: every tile request tells the tile server who looks at which place, so a city
+    # chooses its tile server on purpose (its own, or a provider under a processing agreement). Without tiles
+    # the maps draw the city's street list. A path on this site ("/tiles/{z}/{x}/{y}.png") needs no CSP change.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. https://tiles.stadt.example/{z}/{x}/{y}.png
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")  # HTML, shown in the map's corner
+    MAP_CENTER = os.environ.get("MAP_CENTER", "51.0504,13.7373")  # lat,lon where a map opens
+    MAP_ZOOM = int(os.environ.get("MAP_ZOOM", "15"))
+    MAP_MAX_ZOOM = int(os.environ.get("MAP_MAX_ZOOM", "19"))
+    # The city's bounding box as south,west,north,east: places outside it are refused.
+    MAP_BOUNDS = os.environ.get("MAP_BOUNDS", "50.97,13.60,51.13,13.90")
+    MAP_MAX_VERTICES = int(os.environ.get("MAP_MAX_VERTICES", "200"))  # corners of a drawn area
+    MAP_GEOCODE_RATE_LIMIT = os.environ.get("MAP_GEOCODE_RATE_LIMIT", "120 per minute")  # per client address
     # --- end maps ---
 
     # The services this city runs; the core imports them by name (see portal.create_app).
@@ -115,16 +137,24 @@ class Config:
 class DevelopmentConfig(Config):
     DEBUG = False
     DEMO = True
+    # The embedded demo shows OpenStreetMap's tiles (fine for development under OSM's tile usage policy).
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    MAP_TILE_ATTRIBUTION = os.environ.get(
+        "MAP_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende'
+    )
 
 
 class TestConfig(Config):
     TESTING = True
     DEMO = True
+    MAP_TILE_URL = ""  # tests never call a third-party tile server
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     LOGIN_SLOW_SECONDS = 0.0
+    # Uploads made by tests never land in the real instance folder (tests may point it at their tmp_path).
+    FILE_STORAGE_PATH = os.environ.get("TEST_FILE_STORAGE_PATH", f"/tmp/stadtportal-test-files-{os.getpid()}")  # noqa: S108
 
 
 class ProductionConfig(Config):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal import access
@@ -163,14 +164,36 @@ def regenerate_recovery_codes():
     return render_template("accounts/recovery_codes.html", codes=codes, first_setup=False)
 
 
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/daten")
 @access.signed_in
 def export():
-    data = profile.export_data(current_actor())
+    """The readable summary of everything stored about the person, with the two downloads."""
+    summary = profile.export_summary(current_actor(), "html")
+    return _private(Response(render_template("me/export.html", summary=summary)))
+
+
+@bp.get("/daten.json")
+@access.signed_in
+def export_json():
+    data = profile.export_data(current_actor(), "json")
     response = Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="stadtportal-meine-daten.json"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _private(response)
+
+
+@bp.get("/daten.pdf")
+@limiter.limit("10 per minute")  # rendering takes a moment; nobody needs their summary more often
+@access.signed_in
+def export_pdf():
+    pdf = profile.export_pdf(current_actor(), str(get_locale() or "de"))
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'attachment; filename="stadtportal-meine-daten.pdf"'
+    return _private(response)
 
 
 @bp.route("/loeschen", methods=["GET", "POST"])
@@ -181,13 +204,19 @@ def delete():
     blocking = None
     if form.validate_on_submit():
         try:
-            profile.delete_account(actor, form.password.data)
+            done = profile.delete_account(actor, form.password.data)
         except profile.SoleOwnerError as error:
             blocking = error
         except AccountError as error:
             form.password.errors = [*form.password.errors, error.message]
         else:
-            return render_template("me/deleted.html")
+            return render_template("me/deleted.html", done=done)
     has_password = actor.user is not None and actor.user.password_hash is not None
     status = 409 if blocking is not None else 200
-    return render_template("me/delete.html", form=form, has_password=has_password, blocking=blocking), status
+    return render_template(
+        "me/delete.html",
+        form=form,
+        has_password=has_password,
+        blocking=blocking,
+        consequences=profile.deletion_preview(actor),
+    ), status

@@ -1,1 +1,25 @@
-"""PDF documents in the portal's look."""
+"""PDF documents in the portal's look: decisions, receipts, reports.
+
+    from portal.pdf import Document, Heading, KeyValues, Paragraph, SmallPrint, Table, render_pdf
+
+    pdf_bytes = render_pdf(Document(title=..., language="de", reference="T-2026-000123", blocks=[...]))
+
+Texts come translated from the caller; the renderer adds the city's letterhead (CITY_NAME), "Seite x von y"
+and the creation date in the document's language. See portal/pdf/render.py for why fpdf2.
+"""
+
+from portal.pdf.document import Block, Document, Heading, KeyValues, Paragraph, SmallPrint, Table
+from portal.pdf.fonts import FontsMissingError
+from portal.pdf.render import render_pdf
+
+__all__ = [
+    "Block",
+    "Document",
+    "FontsMissingError",
+    "Heading",
+    "KeyValues",
+    "Paragraph",
+    "SmallPrint",
+    "Table",
+    "render_pdf",
+]

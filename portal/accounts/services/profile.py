@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal import gdpr
 from portal.accounts import sessions
 from portal.accounts.models import (
-    DepartmentMembership,
     EmailToken,
     Invitation,
     OidcIdentity,
@@ -20,7 +19,6 @@ from portal.accounts.models import (
     OrganisationMember,
     RecoveryCode,
     User,
-    UserRole,
     UserSession,
 )
 from portal.accounts.passwords import verify_password
@@ -28,7 +26,6 @@ from portal.accounts.services.common import AccountError, NotAllowedError
 from portal.accounts.services.organisations import sole_owned_organisations
 from portal.actors import Actor
 from portal.audit import services as audit
-from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.transaction import transaction
@@ -169,95 +166,59 @@ def revoke_other_sessions(actor: Actor) -> int:
 
 # --- export -----------------------------------------------------------------------------------------------
 
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+EXPORT_FORMATS = ("json", "html", "pdf")
 
 
-def export_data(actor: Actor) -> dict[str, Any]:
-    """Everything the portal's core holds about the actor, as plain JSON-ready data (GDPR Art. 15 and 20)."""
+def export_data(actor: Actor, format: str = "json") -> dict[str, Any]:
+    """Everything the portal holds about the actor, as plain JSON-ready data (GDPR Art. 15 and 20).
+
+    The core's sections are top-level keys (as before the services had sections); each service's data sits
+    under "services" → its name. `format` only says, for the audit trail, how the person got their copy.
+    """
     user = _user(actor)
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {format!r}")
     with transaction():
-        audit.record("account.data_exported", actor, target=user, subject_user_id=user.id)
-        return _collect(user)
+        audit.record("account.data_exported", actor, target=user, subject_user_id=user.id, format=format)
+        return {"format": EXPORT_FORMAT, "exported_at": utcnow().isoformat(), **gdpr.collect(user)}
 
 
-def _collect(user: User) -> dict[str, Any]:
-    def rows(model: Any, *where: Any) -> list[Any]:
-        return list(db.session.scalars(sa.select(model).where(*where)))
+@dataclass(frozen=True)
+class ExportSummary:
+    exported_at: datetime
+    sections: list[gdpr.SummarySection]
 
-    events = rows(AuditEvent, AuditEvent.subject_user_id == user.id)
-    return {
-        "format": EXPORT_FORMAT,
-        "exported_at": _iso(utcnow()),
-        "account": {
-            "id": user.id,
-            "email": user.email,
-            "display_name": user.display_name,
-            "language": user.language,
-            "created_at": _iso(user.created_at),
-            "email_verified_at": _iso(user.email_verified_at),
-            "two_factor_enabled_at": _iso(user.totp_enabled_at),
-        },
-        "roles": [
-            {"role": r.role, "granted_at": _iso(r.granted_at)} for r in rows(UserRole, UserRole.user_id == user.id)
-        ],
-        "department_memberships": [
-            {
-                "department_id": m.department_id,
-                "department": m.department.name if m.department else None,
-                "role": m.role,
-                "granted_at": _iso(m.granted_at),
-            }
-            for m in rows(DepartmentMembership, DepartmentMembership.user_id == user.id)
-        ],
-        "organisations": [
-            {
-                "organisation_id": m.organisation_id,
-                "name": m.organisation.name,
-                "register_number": m.organisation.register_number,
-                "role": m.role,
-                "joined_at": _iso(m.joined_at),
-            }
-            for m in rows(OrganisationMember, OrganisationMember.user_id == user.id)
-        ],
-        "sessions": [
-            {
-                "created_at": _iso(s.created_at),
-                "last_seen_at": _iso(s.last_seen_at),
-                "ip": s.ip,
-                "user_agent": s.user_agent,
-                "method": s.method,
-                "revoked_at": _iso(s.revoked_at),
-            }
-            for s in rows(UserSession, UserSession.user_id == user.id)
-        ],
-        "oidc_identities": [
-            {
-                "issuer": o.issuer,
-                "subject": o.subject,
-                "assurance_level": o.assurance_level,
-                "linked_at": _iso(o.linked_at),
-                "last_login_at": _iso(o.last_login_at),
-            }
-            for o in rows(OidcIdentity, OidcIdentity.user_id == user.id)
-        ],
-        "audit_events": [
-            {
-                "seq": e.seq,
-                "occurred_at": _iso(e.occurred_at),
-                "action": e.action,
-                "outcome": e.outcome,
-                "actor": "self" if e.actor_id == str(user.id) else e.actor_type,
-                "on_behalf_of": e.on_behalf_of,
-                "target_type": e.target_type,
-                "target_id": e.target_id,
-                "details": json.loads(e.details),
-                "ip": e.ip,
-            }
-            for e in sorted(events, key=lambda e: e.seq)
-        ],
-    }
+
+def export_summary(actor: Actor, format: str = "html") -> ExportSummary:
+    """The same data as export_data, as readable sections with headings (for the page and the PDF)."""
+    data = export_data(actor, format)
+    return ExportSummary(datetime.fromisoformat(data["exported_at"]), gdpr.summarise(data))
+
+
+def export_pdf(actor: Actor, language: str = "de") -> bytes:
+    """The readable summary as a PDF in `language` (the texts come from the current locale)."""
+    from portal.pdf import Document, Heading, Paragraph, render_pdf
+
+    summary = export_summary(actor, "pdf")
+    blocks: list[Any] = [
+        Paragraph(
+            _(
+                "Diese Übersicht enthält alle Daten, die das Stadtportal zu Ihrem Konto gespeichert hat. "
+                "Dieselben Daten erhalten Sie unter „Meine Daten“ auch maschinenlesbar als JSON-Datei."
+            )
+        )
+    ]
+    for section in summary.sections:
+        blocks.append(Heading(section.title))
+        blocks.extend(section.blocks)
+    document = Document(
+        title=_("Meine Daten im Stadtportal"),
+        language=language if language in ("de", "en") else "de",
+        subject=_("Auskunft nach Art. 15 DSGVO"),
+        blocks=blocks,
+        generated_at=summary.exported_at,
+    )
+    return render_pdf(document)
 
 
 # --- deletion ---------------------------------------------------------------------------------------------
@@ -271,12 +232,19 @@ class SoleOwnerError(AccountError):
         self.organisations = organisations
 
 
-def delete_account(actor: Actor, password: str | None) -> None:
-    """Delete the account by pseudonymising it.
+def deletion_preview(actor: Actor) -> list[str]:
+    """What deleting the account will do in the services (open appointments cancelled, ...), said beforehand."""
+    return gdpr.erasure_preview(_user(actor))
+
+
+def delete_account(actor: Actor, password: str | None) -> list[str]:
+    """Delete the account by pseudonymising it; returns what the services did (one sentence each).
 
     The audit trail is append-only and kept for the periods the law sets, so its events stay and keep pointing
     at the (now anonymous) account id; everything that identifies the person on the account itself goes.
-    Refused while the account is the only owner of a business (SoleOwnerError names them).
+    Every registered erasure handler (portal.gdpr) runs in the same transaction, first, while the account still
+    has its email address: if one fails, nothing is deleted at all. Refused while the account is the only
+    owner of a business (SoleOwnerError names them).
     """
     user = _user(actor)
     owned = sole_owned_organisations(user.id)
@@ -294,6 +262,7 @@ def delete_account(actor: Actor, password: str | None) -> None:
     if user.password_hash and not verify_password(user.password_hash, password or ""):
         raise AccountError(_("Das Passwort ist nicht richtig."))
     with transaction():
+        outcomes = gdpr.erase(actor, user)
         for role in list(user.roles):
             audit.record("role.revoked", actor, target=user, subject_user_id=user.id, role=role.role)
         for membership in list(user.memberships):
@@ -326,8 +295,16 @@ def delete_account(actor: Actor, password: str | None) -> None:
         user.totp_enabled_at = None
         user.totp_last_step = None
         user.deleted_at = utcnow()
-        audit.record("account.deleted", actor, target=user, subject_user_id=user.id)
+        audit.record(
+            "account.deleted",
+            actor,
+            target=user,
+            subject_user_id=user.id,
+            erased={name: outcome.details for name, outcome in outcomes.items() if outcome.details},
+        )
         sessions.end_session(user)
+    gdpr.run_after_commit(outcomes)
+    return [outcome.description for outcome in outcomes.values() if outcome.description]
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def test_export_contains_my_data_and_nobody_elses(client, auth):
     auth.login()
     auth.totp(anna)
 
-    response = client.get("/konto/daten")
+    response = client.get("/konto/daten.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert "attachment" in response.headers["Content-Disposition"]
