@@ -44,7 +44,12 @@ def _other_areas(actor: Actor) -> list[tuple[str, Any]]:
     areas = []
     for endpoint, label in [*OTHER_AREAS, *current_app.extensions.get("stadtportal_admin_links", [])]:
         rule = access.rule_for(current_app, endpoint)
-        if rule is not None and rule.kind == "role" and any(actor.has_role(role) for role in rule.roles):
+        if rule is None:
+            continue
+        admitted = (rule.kind == "role" and any(actor.has_role(role) for role in rule.roles)) or (
+            rule.kind == "staff" and actor.user is not None and actor.user.is_staff
+        )
+        if admitted:
             areas.append((url_for(endpoint), label))
     return areas
 
