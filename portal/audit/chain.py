@@ -73,6 +73,28 @@ def chain_hash(prev_hash: str, payload: str) -> str:
     return hashlib.sha256((prev_hash + "\n" + payload).encode()).hexdigest()
 
 
+def fields_of(event: Any) -> dict[str, Any]:
+    """The hashed fields of a stored event as plain JSON values: canonical_json(fields_of(e)) is its payload.
+
+    Handed to citizens and auditors in a proof download, so they can recompute the hash themselves.
+    """
+    return {
+        "seq": event.seq,
+        "occurred_at": format_time(event.occurred_at),
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "on_behalf_of": event.on_behalf_of,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "subject_user_id": event.subject_user_id,
+        "details": event.details,
+        "request_id": event.request_id,
+        "ip": event.ip,
+        "outcome": event.outcome,
+    }
+
+
 def hash_of(event: Any) -> str:
     """Recompute an event's hash from its stored columns (used by the verifier)."""
     payload = event_payload(

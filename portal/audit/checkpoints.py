@@ -4,12 +4,22 @@ The private key lives in a file outside the database (config AUDIT_SIGNING_KEY_F
 rewrite the whole audit_event table and recompute every hash still cannot forge a checkpoint. Auditors get the
 public key (`flask audit public-key`) and can verify checkpoints without ever holding the private key.
 
-The signed statement is plain text, one field a line, so it can be checked with any Ed25519 tool:
+The signed statement is plain text, one field a line (joined by "\n", no final newline), so it can be
+checked with any Ed25519 tool:
 
-    stadtportal-audit-checkpoint v1
+    stadtportal-audit-checkpoint v2
     seq=<n>
     hash=<hex>
     signed_at=<YYYY-MM-DDTHH:MM:SS.ffffffZ>
+    first_seq=<m>
+    tree_size=<n - m + 1>
+    merkle_root=<hex>
+
+Each checkpoint covers the events after the previous checkpoint up to its own seq: first_seq is the previous
+checkpoint's seq + 1 (1 for the first). merkle_root is the RFC 9162 Merkle tree over those events, each leaf the
+raw bytes of an event's chain hash (portal.audit.merkle), so one event can be proven covered by a short audit
+path (portal.audit.proofs, tools/verify_audit_proof.py). Checkpoints made before revision 0011 signed the
+v1 statement (the first four lines, header "... v1"); they still verify, but give no inclusion proofs.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ import base64
 import binascii
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,16 +41,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from portal.actors import SYSTEM
 from portal.audit import services as audit
 from portal.audit.chain import GENESIS_HASH, format_time
+from portal.audit.merkle import RootBuilder, event_leaf_hash
 from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.transaction import transaction
 
-STATEMENT_HEADER = "stadtportal-audit-checkpoint v1"
+STATEMENT_HEADER_V1 = "stadtportal-audit-checkpoint v1"
+STATEMENT_HEADER = "stadtportal-audit-checkpoint v2"
+STREAM_BATCH = 10_000  # rows fetched at a time while hashing a checkpoint's range
 
 
 class CheckpointKeyError(RuntimeError):
     """The signing or verification key is missing or unusable."""
+
+
+class CheckpointRangeError(RuntimeError):
+    """The events a new checkpoint would cover are not all there; nothing is signed then."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +70,42 @@ class CheckpointFields:
     signed_at: datetime
     key_id: str
     signature: str
+    first_seq: int | None = None
+    tree_size: int | None = None
+    merkle_root: str | None = None
+
+    @property
+    def version(self) -> int:
+        return 1 if self.merkle_root is None else 2
 
 
-def statement(seq: int, chain_hash: str, signed_at: datetime) -> bytes:
-    """The exact bytes that are signed."""
-    return f"{STATEMENT_HEADER}\nseq={seq}\nhash={chain_hash}\nsigned_at={format_time(signed_at)}".encode()
+def statement(
+    seq: int,
+    chain_hash: str,
+    signed_at: datetime,
+    *,
+    first_seq: int | None = None,
+    tree_size: int | None = None,
+    merkle_root: str | None = None,
+) -> bytes:
+    """The exact bytes that are signed: v2 when a Merkle root is given, else the v1 statement of old rows."""
+    if merkle_root is None:
+        return f"{STATEMENT_HEADER_V1}\nseq={seq}\nhash={chain_hash}\nsigned_at={format_time(signed_at)}".encode()
+    return (
+        f"{STATEMENT_HEADER}\nseq={seq}\nhash={chain_hash}\nsigned_at={format_time(signed_at)}"
+        f"\nfirst_seq={first_seq}\ntree_size={tree_size}\nmerkle_root={merkle_root}"
+    ).encode()
+
+
+def statement_of(checkpoint: CheckpointFields | AuditCheckpoint) -> bytes:
+    return statement(
+        checkpoint.seq,
+        checkpoint.hash,
+        checkpoint.signed_at,
+        first_seq=checkpoint.first_seq,
+        tree_size=checkpoint.tree_size,
+        merkle_root=checkpoint.merkle_root,
+    )
 
 
 def key_id_of(public_key: Ed25519PublicKey) -> str:
@@ -127,15 +175,32 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     return key
 
 
+def public_keys_in(text: str) -> list[Ed25519PublicKey]:
+    """The Ed25519 public keys of every PEM block in `text` (a file may list the current and retired keys)."""
+    keys: list[Ed25519PublicKey] = []
+    marker = "-----END PUBLIC KEY-----"
+    for block in text.split(marker)[:-1]:
+        start = block.find("-----BEGIN PUBLIC KEY-----")
+        if start < 0:
+            continue
+        try:
+            key = serialization.load_pem_public_key((block[start:] + marker + "\n").encode())
+        except ValueError:
+            continue
+        if isinstance(key, Ed25519PublicKey):
+            keys.append(key)
+    return keys
+
+
 def keyring(public_keys: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
     """Public keys by key id, so checkpoints signed before a key rotation still verify."""
     return {key_id_of(key): key for key in public_keys}
 
 
-def signature_valid(checkpoint: CheckpointFields, public_key: Ed25519PublicKey) -> bool:
+def signature_valid(checkpoint: CheckpointFields | AuditCheckpoint, public_key: Ed25519PublicKey) -> bool:
     try:
         signature = base64.b64decode(checkpoint.signature, validate=True)
-        public_key.verify(signature, statement(checkpoint.seq, checkpoint.hash, checkpoint.signed_at))
+        public_key.verify(signature, statement_of(checkpoint))
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
@@ -148,24 +213,84 @@ def _lock_chain() -> None:
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.CHAIN_LOCK_KEY})
 
 
+def range_leaves(first_seq: int, last_seq: int) -> Iterator[bytes]:
+    """The Merkle leaf hashes of the events first_seq..last_seq in seq order, fetched in keyset batches, so a
+    day's range is streamed, never held in memory. Missing events are simply not there: callers count."""
+    after = sa.bindparam("after", type_=sa.BigInteger)
+    query = (
+        sa.select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.seq > after, AuditEvent.seq <= last_seq)
+        .order_by(AuditEvent.seq)
+        .limit(STREAM_BATCH)
+    )
+    position = first_seq - 1
+    while True:
+        rows = db.session.execute(query, {"after": position}).all()
+        for _seq, event_hash in rows:
+            yield event_leaf_hash(event_hash)
+        if len(rows) < STREAM_BATCH:
+            return
+        position = rows[-1][0]
+
+
+def range_root(first_seq: int, last_seq: int) -> tuple[str, int]:
+    """The Merkle root (hex) over the events first_seq..last_seq, and how many of them exist."""
+    builder = RootBuilder()
+    for leaf in range_leaves(first_seq, last_seq):
+        builder.add(leaf)
+    return builder.root().hex(), builder.size
+
+
 def make_checkpoint(private_key: Ed25519PrivateKey) -> AuditCheckpoint:
     """Sign the current end of the chain and record an audit.checkpoint event, in the caller's transaction.
 
     The checkpoint covers the chain up to the last event before its own audit.checkpoint event; that event
-    gets the next seq and is covered by the next checkpoint.
+    gets the next seq and is covered by the next checkpoint. Its Merkle tree spans the events since the
+    previous checkpoint. Refuses (CheckpointRangeError) if events of that range are missing.
     """
     _lock_chain()
     last = db.session.execute(
         sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq, chain_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    previous_seq = db.session.scalar(sa.select(sa.func.max(AuditCheckpoint.seq))) or 0
+    first_seq = previous_seq + 1
+    tree_size = seq - previous_seq
+    if tree_size < 0:
+        raise CheckpointRangeError(
+            f"the chain ends at seq {seq}, before the previous checkpoint's seq {previous_seq}; run flask audit verify"
+        )
+    merkle_root, found = range_root(first_seq, seq)
+    if found != tree_size:
+        raise CheckpointRangeError(
+            f"only {found} of the {tree_size} events {first_seq} to {seq} exist; run flask audit verify"
+        )
     signed_at = utcnow()
     key_id = key_id_of(private_key.public_key())
-    signature = base64.b64encode(private_key.sign(statement(seq, chain_hash, signed_at))).decode()
-    checkpoint = AuditCheckpoint(seq=seq, hash=chain_hash, signed_at=signed_at, key_id=key_id, signature=signature)
+    signed = statement(seq, chain_hash, signed_at, first_seq=first_seq, tree_size=tree_size, merkle_root=merkle_root)
+    checkpoint = AuditCheckpoint(
+        seq=seq,
+        hash=chain_hash,
+        signed_at=signed_at,
+        key_id=key_id,
+        signature=base64.b64encode(private_key.sign(signed)).decode(),
+        first_seq=first_seq,
+        tree_size=tree_size,
+        merkle_root=merkle_root,
+    )
     db.session.add(checkpoint)
     db.session.flush()
-    audit.record("audit.checkpoint", SYSTEM, target=checkpoint, seq=seq, hash=chain_hash, key_id=key_id)
+    audit.record(
+        "audit.checkpoint",
+        SYSTEM,
+        target=checkpoint,
+        seq=seq,
+        hash=chain_hash,
+        key_id=key_id,
+        first_seq=first_seq,
+        tree_size=tree_size,
+        merkle_root=merkle_root,
+    )
     return checkpoint
 
 
@@ -191,6 +316,9 @@ def all_checkpoints(connection: sa.Connection) -> list[CheckpointFields]:
             AuditCheckpoint.signed_at,
             AuditCheckpoint.key_id,
             AuditCheckpoint.signature,
+            AuditCheckpoint.first_seq,
+            AuditCheckpoint.tree_size,
+            AuditCheckpoint.merkle_root,
         ).order_by(AuditCheckpoint.seq, AuditCheckpoint.id)
     )
     return [CheckpointFields(*row) for row in rows]

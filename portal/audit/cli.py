@@ -70,19 +70,26 @@ def checkpoint() -> None:
     path = _key_file()
     try:
         row, created = checkpoints.create_checkpoint(path)
-    except checkpoints.CheckpointKeyError as exc:
+    except (checkpoints.CheckpointKeyError, checkpoints.CheckpointRangeError) as exc:
         raise click.ClickException(str(exc)) from None
     if created:
         click.echo(f"Created the signing key {path} (mode 0600).", err=True)
     else:
         _warn_if_readable_by_others(path)
-    click.echo(f"Checkpoint {row.id}: seq={row.seq} hash={row.hash} key={row.key_id}")
+    click.echo(
+        f"Checkpoint {row.id}: seq={row.seq} hash={row.hash} key={row.key_id} "
+        f"range={row.first_seq}..{row.seq} merkle_root={row.merkle_root}"
+    )
 
 
 def _public_keys(paths: tuple[str, ...]) -> dict:
     """The keys given, plus the current signing key's public half if its file is here (after a key rotation,
     pass the old public keys so the checkpoints signed with them still verify)."""
-    keys = [checkpoints.load_public_key(p) for p in paths]
+    keys = []
+    for path in paths:
+        # A keys file may list several PEM public keys (current and retired), like AUDIT_PUBLIC_KEY_FILE.
+        several = checkpoints.public_keys_in(Path(path).read_text(errors="replace"))
+        keys.extend(several if len(several) > 1 else [checkpoints.load_public_key(path)])
     if Path(_key_file()).exists():
         keys.append(checkpoints.load_public_key(_key_file()))
     return checkpoints.keyring(keys)

@@ -42,13 +42,33 @@ class AuditEvent(Model):
 
 
 class AuditCheckpoint(Model):
-    """A signed statement "the chain up to seq ends in hash", made with a key kept outside the database."""
+    """A signed statement "the chain up to seq ends in hash", made with a key kept outside the database.
+
+    Version 2 (merkle_root set) also signs the Merkle tree over its range of events (first_seq to seq, the
+    events after the previous checkpoint), so a single event can be proven to be covered. Version 1 rows,
+    made before revision 0011, have no range and no root.
+    """
 
     __tablename__ = "audit_checkpoint"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
+    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), index=True)
     hash: Mapped[str] = mapped_column(sa.String(64))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     key_id: Mapped[str] = mapped_column(sa.String(64))
     signature: Mapped[str] = mapped_column(sa.String(200))  # base64 Ed25519 over the checkpoint statement
+    first_seq: Mapped[int | None] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
+    tree_size: Mapped[int | None] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
+    merkle_root: Mapped[str | None] = mapped_column(sa.String(64))  # hex, RFC 9162 tree over the range
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(first_seq is null and tree_size is null and merkle_root is null) or "
+            "(first_seq is not null and tree_size is not null and merkle_root is not null)",
+            name="merkle_complete",
+        ),
+    )
+
+    @property
+    def version(self) -> int:
+        return 1 if self.merkle_root is None else 2

@@ -6,6 +6,7 @@ rule is the outer fence), and a citizen can only ever get the events about thems
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -17,7 +18,9 @@ from werkzeug.exceptions import Forbidden
 
 from portal.accounts.models import User
 from portal.actors import Actor
+from portal.audit import registry
 from portal.audit.models import AuditCheckpoint, AuditEvent
+from portal.departments.models import Department
 from portal.extensions import db
 from portal.timeutil import BERLIN
 
@@ -132,13 +135,18 @@ class AdminOverview:
 
 @dataclass(frozen=True)
 class CitizenEvent:
-    """One line of the citizen's log: what, when, who, with what result — no internal details."""
+    """One line of the citizen's log: what, when, who, with what result, and (when the service recorded them)
+    why, on which legal basis and by which office — no internal details."""
 
+    seq: int
     occurred_at: datetime
     text: Any
     actor_text: Any
     outcome: str
     outcome_text: Any
+    purpose: str | None = None
+    legal_basis: str | None = None
+    department: str | None = None
 
 
 def _berlin_midnight(day: date) -> datetime:
@@ -224,22 +232,72 @@ def _actor_text(event: AuditEvent, user_id: int) -> Any:
     return _l("Jemand ohne Anmeldung")
 
 
+def details_of(event: AuditEvent) -> dict[str, Any]:
+    """The event's details as stored (canonical JSON); {} if they are not an object."""
+    try:
+        value = json.loads(event.details)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _department_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def department_names(ids: set[int]) -> dict[int, str]:
+    """Names of the departments with these ids, in one query (the citizen's list must not query per row)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(Department.id, Department.name).where(Department.id.in_(ids)))
+    return {row.id: row.name for row in rows}
+
+
+def citizen_line(event: AuditEvent, user_id: int, details: dict[str, Any], departments: dict[int, str]) -> CitizenEvent:
+    """One event in the citizen's words, with purpose, legal basis and office from the well-known detail keys
+    (portal.audit.registry). `departments` holds the names of the department ids in the details."""
+    department_id = _department_id(details.get(registry.DEPARTMENT_ID))
+    department = departments.get(department_id) if department_id is not None else None
+    return CitizenEvent(
+        seq=event.seq,
+        occurred_at=event.occurred_at,
+        text=action_text(event.action),
+        actor_text=_actor_text(event, user_id),
+        outcome=event.outcome,
+        outcome_text=OUTCOME_TEXTS.get(event.outcome, event.outcome),
+        purpose=_text(details.get(registry.PURPOSE)),
+        legal_basis=_text(details.get(registry.LEGAL_BASIS)),
+        department=department or _text(details.get(registry.DEPARTMENT_NAME)),
+    )
+
+
+def citizen_lines(events: list[AuditEvent], user_id: int) -> list[CitizenEvent]:
+    """The events in the citizen's words; department names come from one batched query."""
+    details = [details_of(event) for event in events]
+    ids = {i for d in details if (i := _department_id(d.get(registry.DEPARTMENT_ID))) is not None}
+    names = department_names(ids)
+    return [citizen_line(event, user_id, d, names) for event, d in zip(events, details, strict=True)]
+
+
 def events_about(
     actor: Actor, page: int = 1, per_page: int = CITIZEN_PAGE_SIZE
 ) -> tuple[list[CitizenEvent], EventPage]:
-    """The events concerning the signed-in person (subject_user_id), newest first, described in plain words."""
+    """The events concerning the signed-in person (subject_user_id), newest first, described in plain words.
+
+    A bounded number of queries whatever the page holds: the count, the page, and one for department names.
+    """
     if actor.user is None:
         raise Forbidden()
     user_id = actor.user.id
     listing = _page([AuditEvent.subject_user_id == user_id], page, per_page)
-    lines = [
-        CitizenEvent(
-            occurred_at=event.occurred_at,
-            text=action_text(event.action),
-            actor_text=_actor_text(event, user_id),
-            outcome=event.outcome,
-            outcome_text=OUTCOME_TEXTS.get(event.outcome, event.outcome),
-        )
-        for event in listing.items
-    ]
-    return lines, listing
+    return citizen_lines(listing.items, user_id), listing

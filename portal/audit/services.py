@@ -42,12 +42,14 @@ def record(
     """Append one event to the chain in the current transaction.
 
     `target` may be a model instance (its table name and id are used). Detail keys are checked against the
-    declared action; values that look like secrets are masked.
+    declared action; values that look like secrets are masked. `purpose`, `legal_basis` and `department_id`
+    are shown to the citizen in words (see portal.audit.registry for the convention).
     """
     declared = registry.get(action)
     missing = declared.required - details.keys()
     if missing:
         raise ValueError(f"audit action {action!r} is missing detail keys {sorted(missing)}")
+    registry.check_well_known(details)
     if target is not None:
         target_type = target_type or getattr(target, "__tablename__", type(target).__name__)
         db.session.flush()

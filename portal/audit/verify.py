@@ -10,7 +10,11 @@ What it detects:
 - an altered row: its recomputed hash differs ("chain broken at seq n: hash mismatch");
 - an altered row whose hash was recomputed too: the next row no longer links ("... prev_hash does not link");
 - a deleted row: a gap in seq ("missing seq n");
-- a rewritten or cut-off tail: a signed checkpoint no longer matches ("checkpoint 4 does not match ...").
+- a rewritten or cut-off tail: a signed checkpoint no longer matches ("checkpoint 4 does not match ...");
+- a v2 checkpoint whose stored Merkle root (or range) is not the tree over its events, recomputed here while the
+  events stream past ("checkpoint 4 Merkle root does not match the events 10 to 20"), or whose range does not
+  start right after the previous checkpoint. That costs a leaf hash per event and about one node hash per event
+  over short inputs; on 200,000 events the run time stayed within the noise of a v1-only run.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from portal.audit.chain import GENESIS_HASH, format_time
 from portal.audit.checkpoints import CheckpointFields, all_checkpoints, signature_valid
+from portal.audit.merkle import RootBuilder
 from portal.audit.models import AuditEvent
 
 DEFAULT_BATCH = 20_000
@@ -149,6 +154,20 @@ class _Verifier:
         self.next_checkpoint = 0
         self.max_problems = max_problems
         self.result = VerifyResult()
+        # Where each checkpoint's range must start: right after the checkpoint before it.
+        self.expected_first = {cp.id: (checkpoints[i - 1].seq if i else 0) + 1 for i, cp in enumerate(checkpoints)}
+        # v2 checkpoints by the start of their range; a tree is built for each while its events stream past.
+        self.trees = sorted((cp for cp in checkpoints if cp.version == 2), key=lambda cp: (cp.first_seq, cp.id))
+        self.next_tree = 0
+        self.building: dict[int, tuple[int, RootBuilder]] = {}  # checkpoint id -> (its seq, the tree so far)
+
+    def start_trees(self, seq: int) -> None:
+        """Begin the trees of the v2 checkpoints whose range starts at or before `seq` and has not ended."""
+        while self.next_tree < len(self.trees) and (self.trees[self.next_tree].first_seq or 0) <= seq:
+            checkpoint = self.trees[self.next_tree]
+            self.next_tree += 1
+            if checkpoint.seq >= seq:
+                self.building[checkpoint.id] = (checkpoint.seq, RootBuilder())
 
     def problem(self, seq: int, message: str) -> None:
         self.result.problems.append((seq, message))
@@ -183,7 +202,28 @@ class _Verifier:
         if checkpoint.hash != chain_hash:
             self.problem(checkpoint.seq, f"checkpoint {checkpoint.id} does not match the chain at seq {checkpoint.seq}")
             return
+        if checkpoint.version == 2 and not self.check_tree(checkpoint):
+            return
         self.result.checkpoints += 1
+
+    def check_tree(self, checkpoint: CheckpointFields) -> bool:
+        """The range follows the previous checkpoint, its size adds up, and the root is the tree over it."""
+        first = checkpoint.first_seq or 0
+        _seq, builder = self.building.pop(checkpoint.id, (checkpoint.seq, RootBuilder()))
+        if first != self.expected_first[checkpoint.id] or checkpoint.tree_size != checkpoint.seq - first + 1:
+            self.problem(
+                checkpoint.seq,
+                f"checkpoint {checkpoint.id} range {first} to {checkpoint.seq} (size {checkpoint.tree_size}) "
+                f"does not follow the previous checkpoint",
+            )
+            return False
+        if builder.root().hex() != checkpoint.merkle_root:
+            self.problem(
+                checkpoint.seq,
+                f"checkpoint {checkpoint.id} Merkle root does not match the events {first} to {checkpoint.seq}",
+            )
+            return False
+        return True
 
     def run(
         self,
@@ -195,9 +235,12 @@ class _Verifier:
         after = sa.bindparam("after", type_=sa.BigInteger)
         query = sa.select(*columns).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch_size)
         sha256 = hashlib.sha256
+        fromhex = bytes.fromhex
         payload_of = _PAYLOAD.__mod__
         enc = encode_basestring
         result = self.result
+        building = self.building
+        trees, tree_count = self.trees, len(self.trees)
         expected, last_hash = 1, GENESIS_HASH
         self.checkpoints_up_to(0, GENESIS_HASH)
         while True:
@@ -235,6 +278,17 @@ class _Verifier:
                 )
                 if sha256((prev + "\n" + payload).encode()).hexdigest() != stored:
                     self.problem(seq, f"chain broken at seq {seq}: hash mismatch")
+                if self.next_tree < tree_count and (trees[self.next_tree].first_seq or 0) <= seq:
+                    self.start_trees(seq)
+                if building:
+                    # The leaf is the stored hash as it is: a row whose hash is wrong was reported above.
+                    try:
+                        leaf = sha256(b"\x00" + fromhex(stored)).digest()
+                    except ValueError:
+                        leaf = sha256(b"\x00" + stored.encode()).digest()  # not hex: cannot match any root
+                    for end, builder in building.values():
+                        if seq <= end:
+                            builder.add(leaf)
                 result.events += 1
                 expected, last_hash = seq + 1, stored
                 if self.next_checkpoint < len(self.pending) and self.pending[self.next_checkpoint].seq <= seq:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import json
+
+from flask import Blueprint, Response, render_template, request
 
 from portal import access
 from portal.actors import current_actor
-from portal.audit import queries
+from portal.audit import proofs, queries
 from portal.audit.forms import AuditFilterForm
+from portal.extensions import limiter
 
 bp = Blueprint("audit", __name__)
 
@@ -41,3 +44,27 @@ def admin_log():
 def my_log():
     lines, listing = queries.events_about(current_actor(), _page_number())
     return render_template("audit/my_log.html", lines=lines, listing=listing)
+
+
+# A proof streams its checkpoint's range of hashes (about 0.4 s for 100,000 events): limited so that nobody can
+# keep the server busy with it; a person checking their entries needs a handful.
+PROOF_RATE = "30 per minute"
+
+
+@bp.get("/konto/protokoll/<int:seq>")
+@limiter.limit(PROOF_RATE)
+@access.signed_in
+def my_event(seq: int):
+    evidence = proofs.evidence_for(current_actor(), seq)
+    return render_template("audit/my_event.html", evidence=evidence, proofs=proofs)
+
+
+@bp.get("/konto/protokoll/<int:seq>/nachweis.json")
+@limiter.limit(PROOF_RATE)
+@access.signed_in
+def my_event_proof(seq: int):
+    document = proofs.proof_document(proofs.evidence_for(current_actor(), seq))
+    response = Response(json.dumps(document, ensure_ascii=False, indent=2) + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="nachweis-{seq}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

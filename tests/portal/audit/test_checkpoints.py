@@ -62,7 +62,15 @@ def test_checkpoint_covers_the_chain_up_to_the_event_before_its_own(app, runner)
     own = events[5]
     assert (own.seq, own.action, own.actor_type) == (6, "audit.checkpoint", "system")
     assert (own.target_type, own.target_id) == ("audit_checkpoint", str(row.id))
-    assert json.loads(own.details) == {"seq": 5, "hash": row.hash, "key_id": row.key_id}
+    assert (row.first_seq, row.tree_size, row.version) == (1, 5, 2)
+    assert json.loads(own.details) == {
+        "seq": 5,
+        "hash": row.hash,
+        "key_id": row.key_id,
+        "first_seq": 1,
+        "tree_size": 5,
+        "merkle_root": row.merkle_root,
+    }
 
     result = verify(runner)
     assert result.exit_code == 0, result.output
@@ -95,7 +103,10 @@ def test_auditor_verifies_with_the_exported_public_key_alone(app, runner, tmp_pa
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     assert row.key_id == hashlib.sha256(raw).hexdigest()[:16]
     signed_at = row.signed_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    text = f"stadtportal-audit-checkpoint v1\nseq={row.seq}\nhash={row.hash}\nsigned_at={signed_at}"
+    text = (
+        f"stadtportal-audit-checkpoint v2\nseq={row.seq}\nhash={row.hash}\nsigned_at={signed_at}"
+        f"\nfirst_seq=1\ntree_size=3\nmerkle_root={row.merkle_root}"
+    )
     public_key.verify(base64.b64decode(row.signature), text.encode())  # raises if invalid
 
     os.remove(app.config["AUDIT_SIGNING_KEY_FILE"])
@@ -207,3 +218,15 @@ def test_checkpoints_from_before_a_key_rotation_verify_with_the_old_public_key(a
     with_old = verify(runner, "--public-key", str(old_public))
     assert with_old.exit_code == 0, with_old.output
     assert "2 checkpoints verified" in with_old.stdout
+
+
+def test_checkpoint_model_and_migrations_agree(app):
+    # Tests build the schema from the migrations: a column or constraint only in the model would pass unnoticed.
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    ours = [d for d in diff if "audit_checkpoint" in repr(d) or "audit_event" in repr(d)]
+    assert ours == []
