@@ -125,6 +125,6 @@ def sandbox(reference: str):
             current_actor(),
             CheckoutEvent("sandbox", "sbx_evt_" + secrets.token_hex(12), f"sandbox.{choice}", reference, method="card"),
         )
-        back = {"abgebrochen": "1"} if choice == "cancelled" else {"zurueck": "1"}
-        return redirect(url_for("payments.status", public_id=payment.public_id, **back), 303)
+        back = "abgebrochen" if choice == "cancelled" else "zurueck"
+        return redirect(url_for("payments.status", public_id=payment.public_id) + f"?{back}=1", 303)
     return render_template("payments/sandbox.html", attempt=attempt, payment=payment, form=form)

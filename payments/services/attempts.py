@@ -59,8 +59,11 @@ def start(actor: Actor, public_id: str) -> str:
         payment = orders._lock(payment.id)
         attempt = _open_attempt(payment)
         if attempt is None:
-            number = db.session.scalar(
-                sa.select(sa.func.count(PaymentAttempt.id)).where(PaymentAttempt.payment_id == payment.id)
+            number = (
+                db.session.scalar(
+                    sa.select(sa.func.count(PaymentAttempt.id)).where(PaymentAttempt.payment_id == payment.id)
+                )
+                or 0
             )
             attempt = PaymentAttempt(
                 payment_id=payment.id,
