@@ -25,7 +25,7 @@ TITLES = {
     500: _l("Ein interner Fehler ist aufgetreten"),
     503: _l("Der Dienst ist vorübergehend nicht erreichbar"),
 }
-PAGES = {400, 403, 404, 409, 429, 500}
+PAGES = {400, 403, 404, 409, 413, 429, 500}
 
 
 def problem(
@@ -74,7 +74,10 @@ def handle_http_error(error: HTTPException) -> Any:
     if _wants_problem():
         errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
         flat = _flatten_errors(errors) if errors else None
-        response = problem(status, _detail_of(error), errors=flat)
+        limit = _size_limit(status)
+        detail = _detail_of(error) or (_too_large_detail(limit) if limit else None)
+        extra: dict[str, Any] = {"max_bytes": limit} if limit else {}
+        response = problem(status, detail, errors=flat, **extra)
     else:
         template = f"errors/{status if status in PAGES else 'generic'}.html"
         response = Response(
@@ -86,6 +89,16 @@ def handle_http_error(error: HTTPException) -> Any:
         if retry:
             response.headers["Retry-After"] = retry
     return response
+
+
+def _size_limit(status: int) -> int | None:
+    """On 413, the byte limit this request had (it may be lower than MAX_CONTENT_LENGTH, see portal.files)."""
+    return request.max_content_length if status == 413 else None
+
+
+def _too_large_detail(limit: int) -> str:
+    mb = f"{limit / 1024 / 1024:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+    return str(_l("Es dürfen höchstens %(mb)s MB auf einmal gesendet werden.", mb=mb))
 
 
 def _flatten_errors(messages: Any) -> dict[str, list[str]]:
