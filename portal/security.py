@@ -6,6 +6,7 @@ Cookies: the session and language cookies are HttpOnly and SameSite=Lax everywhe
 
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -13,6 +14,9 @@ from flask import Flask, Response, current_app, g, request, session
 
 HSTS = "max-age=63072000; includeSubDomains"
 FORM_ACTION_KEY = "stadtportal_csp_form_action"
+IMG_SRC_KEY = "stadtportal_csp_img_src"
+# A host source as CSP writes it: a host name, optionally a leading "*." wildcard label and a port.
+_HOST_SOURCE = re.compile(r"(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?")
 
 
 def csp_nonce() -> str:
@@ -33,13 +37,27 @@ def allow_form_action(app: Flask, url: str) -> None:
         origins.add(f"{parts.scheme}://{parts.netloc}")
 
 
+def allow_image_source(app: Flask, url: str) -> None:
+    """Let pages load images from another origin, e.g. map tiles (portal.maps registers MAP_TILE_URL's origin).
+
+    `url` may carry a "*." wildcard host ("https://*.tile.example.org"); anything else that is not an http(s)
+    origin is refused with ValueError, so a typo in a setting cannot widen the policy.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or not _HOST_SOURCE.fullmatch(parts.netloc or ""):
+        raise ValueError(f"not an http(s) origin for img-src: {url!r}")
+    origins: set[str] = app.extensions.setdefault(IMG_SRC_KEY, set())
+    origins.add(f"{parts.scheme}://{parts.netloc}")
+
+
 def content_security_policy(nonce: str) -> str:
     form_action = " ".join(["'self'", *sorted(current_app.extensions.get(FORM_ACTION_KEY, ()))])
+    img_src = " ".join(["'self'", "data:", *sorted(current_app.extensions.get(IMG_SRC_KEY, ()))])
     return (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         f"style-src 'self' 'nonce-{nonce}'; "
-        "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        f"img-src {img_src}; font-src 'self'; connect-src 'self'; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
     )
 
