@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test install install-dev assets translations migrate demo lint test-sqlite test-postgresql test-e2e benchmark clean
+.PHONY: help run test install install-dev assets translations messages migrate demo lint test-sqlite test-postgresql test-e2e benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ assets: node_modules/.package-lock.json ## Install the front-end packages (KERN 
 
 translations: install ## Compile the German/English message catalogues
 	$(BIN)/pybabel compile --statistics -d translations
+
+messages: install ## Extract new UI texts into translations/ (then translate the empty msgstr in en/messages.po)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".* _* .venv node_modules tests" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 migrate: install ## Apply the migrations to the development database
 	STADTPORTAL_ENV=development $(BIN)/flask db upgrade
