@@ -16,7 +16,6 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, jsonify, request
-from flask_smorest import Blueprint
 
 from appointments.errors import BookingError, NotFound, SlotTaken
 from appointments.models import Booking, BookingStatus
@@ -24,6 +23,7 @@ from appointments.services import antiabuse, captcha
 from appointments.services import booking as bookings
 from portal import access
 from portal.actors import ANONYMOUS
+from portal.api.blueprint import Blueprint
 from portal.errors import problem
 from portal.extensions import limiter
 from portal.timeutil import to_berlin

@@ -8,11 +8,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from appointments.errors import BookingError
 from appointments.services import availability, catalogue
 from portal import access
+from portal.api.blueprint import Blueprint
 from portal.extensions import limiter
 from portal.timeutil import BERLIN
 

@@ -7,10 +7,12 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from portal.declarations import Setting, declare_production_check, declare_setting
-from portal.services_registry import Landing, add_landing
+from portal.declarations import Scope, Setting, declare_production_check, declare_scope, declare_setting
+from portal.services_registry import Landing, add_account_link, add_admin_link, add_landing
 
 SERVICE = "payments"
+# The example IBAN of the German banking industry: fine for the demo, never a city's account.
+DEMO_IBAN = "DE02120300000000202051"
 
 
 def _settings() -> list[Setting]:
@@ -31,6 +33,12 @@ def _settings() -> list[Setting]:
             SERVICE,
         ),
         Setting(
+            "PAYMENTS_STRIPE_METHODS",
+            "card,sepa_debit,paypal",
+            "Payment methods offered in Stripe Checkout, comma-separated (each must be enabled in Stripe's dashboard)",
+            SERVICE,
+        ),
+        Setting(
             "PAYMENTS_KASSENZEICHEN_AREA",
             "100",
             "The three-digit area code in every Kassenzeichen the portal issues",
@@ -42,6 +50,15 @@ def _settings() -> list[Setting]:
             "The budget line (Haushaltsstelle) of payments created with an amount instead of a fee code",
             SERVICE,
         ),
+        # Bank transfer: the account payers transfer to (shown with a GiroCode on the payment page).
+        Setting("PAYMENTS_BANK_RECIPIENT", "Stadtkasse Musterstadt", "Account holder payers transfer to", SERVICE),
+        Setting(
+            "PAYMENTS_BANK_IBAN",
+            DEMO_IBAN,
+            "IBAN of the treasury's account for bank transfers (the default is a well-known example IBAN)",
+            SERVICE,
+        ),
+        Setting("PAYMENTS_BANK_BIC", "BYLADEM1001", "BIC of that account (may be empty)", SERVICE),
     ]
 
 
@@ -57,17 +74,49 @@ def _production_problems(config: Any) -> list[str]:
     area = str(config["PAYMENTS_KASSENZEICHEN_AREA"])
     if not (len(area) == 3 and area.isdigit()):
         problems.append("PAYMENTS_KASSENZEICHEN_AREA must be three digits")
+    from payments.services import bank_transfer
+
+    problems += bank_transfer.configuration_problems(config)
+    if str(config["PAYMENTS_BANK_IBAN"]).replace(" ", "") == DEMO_IBAN:
+        problems.append("PAYMENTS_BANK_IBAN is the demo example; set the treasury's own account")
     return problems
 
 
 def register(app: Flask) -> None:
-    """Plug the service in: models, settings, pages; announced as planned until the issue is done."""
-    from payments import models, views  # noqa: F401  (models: for the metadata and migrations)
+    """Plug the service in: models, settings, pages, API, refunds' approval kind, GDPR hooks, links.
+
+    Announced as planned ("Bald online") until the whole service is done.
+    """
+    from payments import (
+        api,
+        api_webhooks,
+        cli,
+        gdpr,
+        models,  # noqa: F401  (for the metadata and migrations)
+        models_bank,  # noqa: F401
+        views,
+        views_account,
+        views_reconciliation,
+        views_treasury,
+    )
+    from payments.services import refunds
+    from portal.api import register_api_blueprint
 
     for setting in _settings():
         declare_setting(app, setting)
     declare_production_check(app, SERVICE, _production_problems)
-    app.register_blueprint(views.bp)
+    declare_scope(app, Scope("payments", _l("Zahlungen"), SERVICE))
+    refunds.register_kind(app)
+    gdpr.register(app)
+    for blueprint in (views.bp, views_account.bp, views_treasury.bp, views_reconciliation.bp):
+        app.register_blueprint(blueprint)
+    register_api_blueprint(app, api_webhooks.blp)
+    register_api_blueprint(app, api.blp)
+    app.cli.add_command(cli.payments_cli)
+    add_account_link(app, "payments_account.mine", _l("Meine Zahlungen"))
+    add_admin_link(app, "payments_treasury.index", _l("Stadtkasse: Zahlungen, Erstattungen, Gebührenkatalog"))
+    add_admin_link(app, "payments_reconciliation.statement_list", _l("Stadtkasse: Kontoauszüge und Zuordnung"))
+    add_admin_link(app, "payments_reconciliation.day", _l("Stadtkasse: Tagesabschluss"))
     add_landing(
         app,
         Landing(

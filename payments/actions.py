@@ -10,3 +10,50 @@ declare("payment.attempt_started", ["kassenzeichen", "provider"], "The payer sta
 declare("payment.attempt_finished", ["kassenzeichen", "outcome", "reason"], "An older attempt ended without effect")
 declare("payment.fee_saved", ["code"], "A fee of the catalogue was created or changed")
 declare("payment.fee_version_added", ["code", "valid_from"], "A new tariff of a fee was added")
+# Refunds: asked for (money reserved), put up for the four-eyes decision, decided, sent, confirmed.
+declare(
+    "payment.refund_requested",
+    ["kassenzeichen", "amount_cents", "reason"],
+    "A refund was requested; its amount is reserved until it is rejected, fails or succeeds",
+)
+declare(
+    "payment.refund_submitted",
+    ["kassenzeichen", "amount_cents", "approval"],
+    "A refund asked for by an API client or another service was put up for the four-eyes decision",
+)
+declare("payment.refund_approved", ["kassenzeichen", "amount_cents", "approval"], "A second person approved a refund")
+declare(
+    "payment.refund_rejected",
+    ["kassenzeichen", "amount_cents", "reason"],
+    "A refund was rejected or its approval withdrawn; the reserved amount is released",
+)
+declare(
+    "payment.refund_sent", ["kassenzeichen", "amount_cents", "provider"], "An approved refund was sent to the provider"
+)
+declare("payment.refund_succeeded", ["kassenzeichen", "amount_cents"], "The provider confirmed a refund")
+declare(
+    "payment.refund_failed",
+    ["kassenzeichen", "amount_cents", "reason"],
+    "The provider could not carry out a refund; the reserved amount is released",
+)
+# Bank transfers: statements imported by the treasury, lines matched by Kassenzeichen or decided by hand.
+declare(
+    "payment.statement_imported",
+    ["format", "lines", "new_lines", "matched"],
+    "A bank statement was imported; its new lines were matched to payment orders where possible",
+)
+declare(
+    "payment.bank_line_assigned",
+    ["kassenzeichen", "received_cents", "amount_cents"],
+    "The treasury assigned an unmatched bank transfer to a payment order by hand",
+)
+declare(
+    "payment.bank_line_returned",
+    ["amount_cents"],
+    "The treasury marked an unmatched bank transfer as not ours / to be returned",
+)
+declare(
+    "payment.reconciliation_exported",
+    ["day", "format", "rows"],
+    "The day's reconciliation (payments, refunds, outstanding orders) was exported",
+)

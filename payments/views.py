@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from payments import state
 from payments.errors import PaymentError, PaymentNotFound
 from payments.models import Payment, PaymentAttempt, PaymentStatus
-from payments.services import attempts, orders
+from payments.services import attempts, bank_transfer, orders
 from payments.services.events import CheckoutEvent, apply_checkout_event
 from portal import access
 from portal.actors import current_actor
@@ -69,13 +69,16 @@ def status(public_id: str):
     payment = _payment(public_id)
     status = PaymentStatus(payment.status)
     returned = request.args.get("zurueck") == "1"
+    waiting = returned and status == PaymentStatus.STARTED
     return render_template(
         "payments/status.html",
         payment=payment,
         paid=status in state.PAID,
         can_pay=status in state.UNPAID,
         # Back from the provider, but its confirmation has not reached us yet: say so, and do not guess.
-        waiting=returned and status == PaymentStatus.STARTED,
+        waiting=waiting,
+        # Not offered while a card payment is being confirmed: a transfer then would pay twice.
+        bank_transfer=None if waiting else bank_transfer.details_for(payment),
         cancelled=request.args.get("abgebrochen") == "1" and status in state.UNPAID,
         form=ButtonForm(),
     )

@@ -29,8 +29,8 @@ def upgrade():
 def downgrade():
     # Rows holding a service's role would violate the old lists: remove them first, as the old schema did not
     # know them.
-    op.execute(sa.text(f"DELETE FROM user_role WHERE NOT ({CORE_GLOBAL})"))
-    op.execute(sa.text(f"DELETE FROM department_membership WHERE NOT ({CORE_DEPARTMENT})"))
+    op.execute(sa.text(f"DELETE FROM user_role WHERE NOT ({CORE_GLOBAL})"))  # noqa: S608 - constants only
+    op.execute(sa.text(f"DELETE FROM department_membership WHERE NOT ({CORE_DEPARTMENT})"))  # noqa: S608
     with op.batch_alter_table("user_role") as batch:
         batch.create_check_constraint(op.f("ck_user_role_role"), CORE_GLOBAL)
     with op.batch_alter_table("department_membership") as batch:

@@ -231,9 +231,16 @@ def payments_for_case(service: str, case_reference: str) -> list[Payment]:
 
 
 def _lock(payment_id: int) -> Payment:
-    """Re-read the payment with a row lock (PostgreSQL), so concurrent events for it apply one at a time."""
+    """Re-read the payment with a row lock (PostgreSQL), so concurrent events for it apply one at a time.
+
+    FOR NO KEY UPDATE: rows that point at the payment (events, attempts, refunds) take a key-share lock on it
+    when inserted; a plain FOR UPDATE would wait for those and deadlock with a transaction doing the reverse.
+    """
     payment = db.session.scalar(
-        sa.select(Payment).where(Payment.id == payment_id).with_for_update().execution_options(populate_existing=True)
+        sa.select(Payment)
+        .where(Payment.id == payment_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
     if payment is None:
         raise PaymentNotFound()

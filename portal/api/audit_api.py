@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from portal import access
 from portal.actors import current_actor
 from portal.api import audit_feed
+from portal.api.blueprint import Blueprint
 from portal.api.schemas import AuditEventPageSchema, AuditEventsQuerySchema
 
 blp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit", description="The audit trail, read-only")

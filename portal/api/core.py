@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from portal import access
+from portal.api.blueprint import Blueprint
 from portal.departments import services as departments
 
 blp = Blueprint("core_api", __name__, url_prefix="/api/v1", description="Departments and locations")

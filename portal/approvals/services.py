@@ -20,7 +20,9 @@ The callback must not commit, and effects outside the database (mail, a payment 
 outbox or in a job that reads the approved state.
 
 `request_approval`, `decide` and `withdraw` are whole use cases with their own `with transaction():`; call
-them on their own, not inside another transaction. What the callback needs later goes into the payload.
+them on their own, not inside another transaction. `create_request` is `request_approval` inside the caller's
+transaction, for a service whose own change must commit together with the request. What the callback needs
+later goes into the payload.
 """
 
 from __future__ import annotations
@@ -147,6 +149,36 @@ def request_approval(
     The calling service has already checked that `actor` may ask for this. `payload` holds what the
     callback needs (JSON); `summary` is used when the kind has no `describe`.
     """
+    with transaction():
+        return create_request(
+            actor,
+            kind,
+            subject,
+            payload,
+            reason,
+            department_id=department_id,
+            subject_user_id=subject_user_id,
+            summary=summary,
+        )
+
+
+def create_request(
+    actor: Actor,
+    kind: str,
+    subject: Any,
+    payload: dict[str, Any],
+    reason: str,
+    *,
+    department_id: int | None = None,
+    subject_user_id: int | None = None,
+    summary: str | None = None,
+) -> ApprovalRequest:
+    """`request_approval` inside the caller's transaction (nothing is committed here).
+
+    For a service whose own change and the request must commit together (a refund that reserves money and
+    waits for approval). Call it before the service's own `audit.record`, as the reference must be taken
+    before the audit chain is locked; an ApprovalError leaves the caller to roll back.
+    """
     registered = get_kind(kind)
     if registered is None:
         raise ApprovalError(_l("Für diesen Vorgang ist keine Freigabe vorgesehen."), "unknown_kind")
@@ -165,44 +197,43 @@ def request_approval(
     subject_type, subject_id = _subject_of(subject)
     requester_id = actor.user.id
 
-    with transaction():
-        if _open_request_for(kind, subject_type, subject_id) is not None:
-            raise ApprovalError(_l("Für diesen Vorgang wartet schon eine Freigabe."), "already_open")
-        # The reference before the audit event: counter lock, then audit-chain lock (see portal.references).
-        request = ApprovalRequest(
-            reference=next_reference(REFERENCE_PREFIX),
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            payload=dict(payload),
-            reason=reason,
-            requested_by_id=requester_id,
-            requested_at=utcnow(),
-            department_id=department_id,
-            subject_user_id=subject_user_id,
-            state=OPEN,
-        )
-        text = registered.describe(request) if registered.describe else (summary or f"{registered.label}")
-        request.summary = str(text)[:SUMMARY_MAX]
-        db.session.add(request)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            # Another request for the same thing was committed a moment ago (the partial unique index).
-            raise ApprovalError(_l("Für diesen Vorgang wartet schon eine Freigabe."), "already_open") from None
-        audit.record(
-            "approval.requested",
-            actor,
-            target=request,
-            subject_user_id=_citizen(registered, request),
-            reference=request.reference,
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            reason=reason,
-            payload=request.payload,
-            department_id=department_id,
-        )
+    if _open_request_for(kind, subject_type, subject_id) is not None:
+        raise ApprovalError(_l("Für diesen Vorgang wartet schon eine Freigabe."), "already_open")
+    # The reference before the audit event: counter lock, then audit-chain lock (see portal.references).
+    request = ApprovalRequest(
+        reference=next_reference(REFERENCE_PREFIX),
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        payload=dict(payload),
+        reason=reason,
+        requested_by_id=requester_id,
+        requested_at=utcnow(),
+        department_id=department_id,
+        subject_user_id=subject_user_id,
+        state=OPEN,
+    )
+    text = registered.describe(request) if registered.describe else (summary or f"{registered.label}")
+    request.summary = str(text)[:SUMMARY_MAX]
+    db.session.add(request)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request for the same thing was committed a moment ago (the partial unique index).
+        raise ApprovalError(_l("Für diesen Vorgang wartet schon eine Freigabe."), "already_open") from None
+    audit.record(
+        "approval.requested",
+        actor,
+        target=request,
+        subject_user_id=_citizen(registered, request),
+        reference=request.reference,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        reason=reason,
+        payload=request.payload,
+        department_id=department_id,
+    )
     return request
 
 

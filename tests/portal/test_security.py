@@ -22,6 +22,7 @@ def _production_app(tmp_path, **overrides):
         "PAYMENT_PROVIDER": "stripe",
         "STRIPE_SECRET_KEY": "sk_live_x",
         "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "PAYMENTS_BANK_IBAN": "DE75512108001245126199",
         **overrides,
     }
     return create_app(config, env="production")

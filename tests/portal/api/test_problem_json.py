@@ -170,3 +170,14 @@ def test_token_use_stays_audited_when_the_view_then_fails(client, token_header):
     used = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "token.used"))
     assert used is not None
     assert '"endpoint":"problem_test.token_boom"' in used.details
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 100_000 + "]" * 100_000, '{"location": ' + "9" * 5000 + "}"],
+    ids=["nested-deeper-than-the-recursion-limit", "integer-longer-than-4300-digits"],
+)
+def test_400_for_json_that_pythons_decoder_cannot_take(client, body):
+    """Every API blueprint shares portal.api.blueprint's parser: the public booking API is one of them."""
+    response = client.post("/api/v1/appointments/bookings", data=body, content_type="application/json")
+    assert_problem(response, 400)
