@@ -128,6 +128,6 @@ def test_admin_pages_have_no_axe_violations(page: Page, live_server: LiveServer)
         admin = make_user("admin@stadt.example", roles=("platform_admin",), totp=True)
         secret = admin.totp_secret
     sign_in(page, live_server, "admin@stadt.example", PASSWORD, totp_secret=secret)
-    paths = _get_pages(live_server.app, lambda rule: rule.kind == "role")
+    paths = _get_pages(live_server.app, lambda rule: rule.kind in ("role", "staff"))
     assert "/admin/" in paths
     _scan(page, live_server, paths)
