@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
+from flask import Flask
 from flask.cli import AppGroup
 
 appointments_cli = AppGroup("appointments", help="Appointments: jobs and maintenance.")
@@ -43,3 +46,16 @@ def send_reminders_command() -> None:
 
     count = send_reminders(progress=report)
     click.echo(f"{count} reminder(s) sent.")
+
+
+def declare_jobs(app: Flask) -> None:
+    """What the worker (`flask jobs run`) does for appointments, at the intervals the commands above advise."""
+    from appointments.services import waitlist  # noqa: F401  (subscribes the waitlist to freed seats)
+    from appointments.services.booking import release_expired
+    from appointments.services.reminders import send_reminders
+    from appointments.services.waitlist_offers import run as offer_waitlist
+    from portal.jobs import Job, declare_job
+
+    declare_job(app, Job("appointments.release-expired", timedelta(minutes=1), release_expired, "appointments"))
+    declare_job(app, Job("appointments.waitlist", timedelta(minutes=5), offer_waitlist, "appointments"))
+    declare_job(app, Job("appointments.send-reminders", timedelta(minutes=15), send_reminders, "appointments"))

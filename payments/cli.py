@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask.cli import AppGroup
 
 payments_cli = AppGroup("payments", help="Bezahlen: Wartung und Hintergrundaufgaben.")
@@ -25,3 +26,13 @@ def sweep_command(stale_minutes: int | None) -> None:
     click.echo(f"payments sweep: {report}")
     if report.errors:
         raise SystemExit(1)
+
+
+def declare_jobs(app: Flask) -> None:
+    """The sweeper runs in the worker (`flask jobs run`) every three minutes."""
+    from datetime import timedelta
+
+    from payments.services.sweeper import sweep
+    from portal.jobs import Job, declare_job
+
+    declare_job(app, Job("payments.sweep", timedelta(minutes=3), sweep, "payments"))

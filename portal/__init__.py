@@ -24,7 +24,7 @@ CORE_BLUEPRINTS = [
     "portal.approvals.views",
     "portal.maps.views",
 ]
-CORE_CLI = ["portal.audit.cli", "portal.mail.cli", "portal.accounts.cli", "portal.demo"]
+CORE_CLI = ["portal.audit.cli", "portal.mail.cli", "portal.accounts.cli", "portal.demo", "portal.jobs"]
 
 
 def create_app(test_config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
