@@ -72,11 +72,12 @@ test-e2e: install-dev assets ## Browser tests and accessibility scans in headles
 	else echo "SKIPPED: Chromium not found (apt-get install chromium)"; fi
 
 benchmark: install-dev ## The benchmarks in benchmarks/ (see its README; needs PostgreSQL and wrk)
-	@command -v wrk >/dev/null || { echo "slot_search.py needs wrk: apt-get install -y wrk" >&2; exit 1; }
+	@command -v wrk >/dev/null || { echo "slot_search.py and webhooks.py need wrk: apt-get install -y wrk" >&2; exit 1; }
 	$(PY) benchmarks/audit_overhead.py
 	$(PY) benchmarks/audit_verify.py
 	$(PY) benchmarks/slot_search.py
 	$(PY) benchmarks/booking_race.py
+	$(PY) benchmarks/webhooks.py
 
 clean: ## Remove the virtualenv, front-end packages and the development database
 	rm -rf $(VENV) node_modules instance/stadtportal.sqlite

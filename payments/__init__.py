@@ -91,6 +91,7 @@ def register(app: Flask) -> None:
         api,
         api_webhooks,
         cli,
+        demo,
         gdpr,
         models,  # noqa: F401  (for the metadata and migrations)
         models_bank,  # noqa: F401
@@ -101,6 +102,7 @@ def register(app: Flask) -> None:
     )
     from payments.services import refunds
     from portal.api import register_api_blueprint
+    from portal.demo import DEMO_HOOKS
 
     for setting in _settings():
         declare_setting(app, setting)
@@ -113,6 +115,9 @@ def register(app: Flask) -> None:
     register_api_blueprint(app, api_webhooks.blp)
     register_api_blueprint(app, api.blp)
     app.cli.add_command(cli.payments_cli)
+    cli.declare_jobs(app)
+    if demo.load not in DEMO_HOOKS:
+        DEMO_HOOKS.append(demo.load)
     add_account_link(app, "payments_account.mine", _l("Meine Zahlungen"))
     add_admin_link(app, "payments_treasury.index", _l("Stadtkasse: Zahlungen, Erstattungen, Gebührenkatalog"))
     add_admin_link(app, "payments_reconciliation.statement_list", _l("Stadtkasse: Kontoauszüge und Zuordnung"))

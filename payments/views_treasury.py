@@ -55,6 +55,7 @@ def index():
         unfinished=refunds.unfinished(actor),
         refund_labels=_labels(),
         form=SearchForm(formdata=None),
+        submit_form=ConfirmForm(),  # the "Zur Freigabe vorlegen" button of each waiting refund
     )
 
 

@@ -112,6 +112,8 @@ ACCOUNTS = [
     DemoAccount("daten", "Dana Datenverantwortliche", "data_steward", "hauptamt"),
     DemoAccount("moderation", "Moritz Moderator", "moderator"),
     DemoAccount("kasse", "Karla Kasse", "treasury"),
+    # A second treasury person: refunds need four eyes, so the demo can show a request being approved.
+    DemoAccount("kasse2", "Konrad Kassierer", "treasury"),
     DemoAccount("datenschutz", "Dirk Datenschutz", "dpo"),
     DemoAccount("admin", "Petra Plattform", "platform_admin"),
 ]
