@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
     register_api_blueprint(app, api_catalogue.blp)
     register_api_blueprint(app, api_bookings.blp)
     app.cli.add_command(cli.appointments_cli)
+    cli.declare_jobs(app)
     from appointments import gdpr  # its export section and erasure handler for "Meine Daten" and deletion
 
     gdpr.register(app)
@@ -56,6 +57,13 @@ def register(app: Flask) -> None:
     )
     if demo.load not in DEMO_HOOKS:
         DEMO_HOOKS.append(demo.load)
+    if "payments" in app.config["SERVICES"]:
+        # Fees for booked services; payments is imported only when it is switched on (no REQUIRES: without it
+        # appointments work as before, and fee rows are ignored).
+        from appointments.services import fee_payments
+
+        fee_payments.register(app)
+        add_admin_link(app, "appointments_admin.fees_index", _l("Termine: Gebühren der Leistungen"))
     add_account_link(app, "appointments.mine", _l("Meine Termine"))
     add_admin_link(app, "appointments_admin.index", _l("Termine: Standorte, Leistungen, Öffnungszeiten"))
     add_admin_link(app, "desk.index", _l("Schalter (Termine)"))

@@ -103,3 +103,22 @@ class ClosureForm(FlaskForm):
     first_day = DateField(_l("Erster geschlossener Tag"), validators=[InputRequired(_l("Geben Sie ein Datum ein."))])
     last_day = DateField(_l("Letzter geschlossener Tag"), validators=[Optional()])
     reason = StringField(_l("Grund"), validators=[Optional(), Length(max=200)])
+
+
+class ServiceFeeForm(FlaskForm):
+    """The fee of a catalogue service when booked; the choices (the fee catalogue) are set by the view."""
+
+    fee_code = SelectField(_l("Gebühr aus dem Gebührenkatalog"), validate_choice=False)
+    refund = SelectField(
+        _l("Erstattung bei Absage"),
+        choices=[
+            SelectChoice("hours", _l("vollständig, wenn rechtzeitig abgesagt wird")),  # type: ignore[arg-type]
+            SelectChoice("never", _l("keine Erstattung")),  # type: ignore[arg-type]
+        ],
+        default="hours",
+    )
+    refund_hours = IntegerField(
+        _l("Rechtzeitig heißt: mindestens so viele Stunden vor dem Termin"),
+        default=24,
+        validators=[Optional(), NumberRange(min=0, max=8760, message=_l("Zwischen 0 und 8760 Stunden."))],
+    )

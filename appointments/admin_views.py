@@ -17,9 +17,10 @@ from appointments.admin_forms import (
     ClosureForm,
     OfferedServiceForm,
     OpeningPeriodForm,
+    ServiceFeeForm,
     SettingsForm,
 )
-from appointments.services import config
+from appointments.services import config, fees
 from portal import access
 from portal.actors import current_actor
 
@@ -230,3 +231,45 @@ def closure_delete(location_id: int, closure_id: int):
     config.delete_closure(current_actor(), location_id, closure_id)
     flash(_("Die Schließzeit wurde entfernt."), "success")
     return redirect(url_for("appointments_admin.closures", location_id=location_id))
+
+
+# Fees of catalogue services (only with the payments service) --------------------------------------------
+
+
+@bp.get("/gebuehren")
+@access.roles("department_admin", "platform_admin")
+def fees_index():
+    return render_template("appointments/admin/fees.html", rows=fees.fee_rows(current_actor()))
+
+
+@bp.route("/gebuehren/<int:service_id>", methods=["GET", "POST"])
+@access.roles("department_admin", "platform_admin")
+def fee_edit(service_id: int):
+    actor = current_actor()
+    row = fees.fee_row(actor, service_id)
+    link = row.link
+    data = {"fee_code": link.fee_code if link else "", "refund": "hours", "refund_hours": 24}
+    if link is not None and link.refund_hours_before is None:
+        data.update(refund="never", refund_hours=None)
+    elif link is not None:
+        data["refund_hours"] = link.refund_hours_before
+    form = ServiceFeeForm(data=data)
+    choices = [("", _("keine Gebühr")), *fees.fee_choices()]
+    if link is not None and link.fee_code not in {code for code, _label in choices}:
+        choices.append((link.fee_code, _("%(code)s (nicht im Gebührenkatalog)", code=link.fee_code)))
+    form.fee_code.choices = [SelectChoice(code, label) for code, label in choices]  # type: ignore[assignment]
+    if form.validate_on_submit():
+        hours = None if form.refund.data == "never" else form.refund_hours.data
+        try:
+            if form.refund.data != "never" and hours is None:
+                message = _("Geben Sie die Stunden an, oder wählen Sie „keine Erstattung“.")
+                raise fees.FeeConfigError(message, "refund_hours")
+            fees.save_fee(actor, service_id, form.fee_code.data or None, hours)
+        except fees.FeeConfigError as error:
+            field = getattr(form, error.field)
+            field.errors = [*field.errors, error.message]
+        else:
+            flash(_("Die Gebühr der Leistung wurde gespeichert."), "success")
+            return redirect(url_for("appointments_admin.fees_index"))
+    status = 422 if form.errors else 200
+    return render_template("appointments/admin/fee_form.html", form=form, row=row), status

@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-import appointments.actions_config  # noqa: F401  (declares appointment.config_*)
-from appointments.models import LocationSettings, OfferedService, OpeningPeriod
+from appointments import actions_config, actions_fees  # noqa: F401  (declare appointment.config_*, .fee_saved)
+from appointments.models import LocationSettings, OfferedService, OpeningPeriod, ServiceFee
 from portal.actors import SYSTEM
 from portal.audit import services as audit
 from portal.demo_data import _require_demo
@@ -42,6 +42,14 @@ class DemoSite:
 
 
 CITIZEN_SERVICES = [("Personalausweis beantragen", 15), ("Reisepass beantragen", 20), ("Meldebescheinigung", 10)]
+
+# Catalogue service -> (fee code of the payments demo's fee catalogue, refund when cancelled this many hours
+# before). The codes are only names here: the link is made even when the fee catalogue does not have them
+# (yet); booking then quotes no fee for them until it does. Without the payments service they do nothing.
+DEMO_FEES = {
+    "Personalausweis beantragen": ("PERSONALAUSWEIS", 24),  # 37,00 €
+    "Reisepass beantragen": ("REISEPASS", 24),  # 70,00 €
+}
 
 SITES = [
     DemoSite(
@@ -107,6 +115,7 @@ class _Loader:
         self.echo = echo
         self.created: Counter[str] = Counter()
         self.present: Counter[str] = Counter()
+        self.fees_seen: set[int] = set()
 
     def count(self, kind: str, created: bool) -> None:
         (self.created if created else self.present)[kind] += 1
@@ -169,6 +178,21 @@ class _Loader:
                 if has_hours is None:
                     db.session.add(OpeningPeriod(location_id=location.id, weekday=weekday, opens=opens, closes=closes))
 
+    def fee(self, entry: CatalogueService) -> None:
+        """Link a demo service to its fee code unless it has a fee already (an admin's change survives a reload)."""
+        if entry.name not in DEMO_FEES or entry.id in self.fees_seen:
+            return
+        self.fees_seen.add(entry.id)
+        exists = db.session.get(ServiceFee, entry.id) is not None
+        self.count("fees", not exists)
+        if exists:
+            return
+        code, hours = DEMO_FEES[entry.name]
+        db.session.add(ServiceFee(catalogue_service_id=entry.id, fee_code=code, refund_hours_before=hours))
+        audit.record(
+            "appointment.fee_saved", SYSTEM, target=entry, service_id=entry.id, fee_code=code, refund_hours_before=hours
+        )
+
     def offer(self, location: Location, entry: CatalogueService, minutes: int) -> None:
         exists = db.session.scalar(
             sa.select(OfferedService.id).where(
@@ -206,12 +230,14 @@ def load(echo: Callable[[str], None] = print) -> dict[str, int]:
                 entry = loader.catalogue_entry(name, department, descriptions.get(name, ""))
                 db.session.flush()
                 loader.offer(location, entry, minutes)
+                loader.fee(entry)
         for kind, label in (
             ("locations", "appointment locations"),
             ("catalogue", "catalogue services"),
             ("settings", "location settings"),
             ("hours", "opening intervals"),
             ("services", "offered services"),
+            ("fees", "service fees"),
         ):
             loader.step_done(kind, label)
     created = sum(loader.created.values())

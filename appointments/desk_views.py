@@ -21,7 +21,7 @@ from appointments.desk_forms import (
     WalkInForm,
 )
 from appointments.errors import BookingError
-from appointments.services import desk, statistics
+from appointments.services import desk, fees, statistics
 from portal import access
 from portal.actors import current_actor
 from portal.timeutil import utcnow
@@ -85,6 +85,7 @@ def _day_page(location_id: int, day: date, check_in_form: CheckInForm | None = N
             status_labels=STATUS_LABELS,
             now=utcnow(),
             may_close=desk.may_close_days(actor, listing.location),
+            fees_on=fees.payments_on(),
         ),
         status,
     )

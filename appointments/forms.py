@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField
-from wtforms.validators import DataRequired
+from wtforms.fields import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, InputRequired
 
 from appointments.form_parts import ServiceChoices, add_service_fields, email_field, name_field, phone_field
 from portal.forms import ConfirmForm
@@ -79,6 +80,29 @@ class CheckForm(FlaskForm):
     """Step 5: send the booking. `altcha` carries the solved proof-of-work when the location asks for one."""
 
     altcha = HiddenField(_l("Sicherheitsprüfung"))
+
+
+PAYMENT_MESSAGE = _l("Bitte wählen Sie, wie Sie die Gebühr bezahlen möchten.")
+
+
+class CheckWithFeeForm(CheckForm):
+    """Step 5 when the chosen services carry a fee: how it is paid. "online" is preselected (the payment order
+    is made with the booking, the person pays right after); "counter" leaves it to the desk on the day."""
+
+    payment = RadioField(
+        _l("Wie möchten Sie die Gebühr bezahlen?"),
+        choices=[
+            SelectChoice("online", _l("Jetzt online bezahlen")),  # type: ignore[arg-type]
+            SelectChoice("counter", _l("Am Schalter bezahlen")),  # type: ignore[arg-type]
+        ],
+        default="online",
+        validate_choice=False,
+        validators=[InputRequired(PAYMENT_MESSAGE), AnyOf(("online", "counter"), message=PAYMENT_MESSAGE)],
+    )
+
+
+def check_form(with_fee: bool, **kwargs) -> CheckForm:
+    return CheckWithFeeForm(**kwargs) if with_fee else CheckForm(**kwargs)
 
 
 class PickNearestForm(FlaskForm):

@@ -273,3 +273,76 @@ class CalendarFeed(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PaymentChoice(enum.StrEnum):
+    ONLINE = "online"  # a payment order of the payments service, paid on its pages
+    COUNTER = "counter"  # paid at the desk on the day; no payment order
+
+
+class Settlement(enum.StrEnum):
+    """What the cancellation of a booking with a fee did about the money."""
+
+    REFUND_REQUESTED = "refund_requested"  # paid: a refund asked for, waiting for the treasury's four eyes
+    NO_REFUND = "no_refund"  # paid, cancelled after the service's refund period
+    ORDER_CANCELLED = "order_cancelled"  # not paid yet: the payment order was cancelled
+
+
+class ServiceFee(Model):
+    """The fee a catalogue service costs when booked, and when a cancelled booking gets it back.
+
+    The amount is not here: `fee_code` names a fee of the payments service's catalogue, which keeps the
+    tariffs (versioned, with their budget line); appointments asks payments.services.fees for the amount. This
+    table is appointments' own, not the core's catalogue: the core knows nothing of payments. Without the
+    payments service (switched off in SERVICES) its rows are ignored.
+
+    `refund_hours_before`: None, cancelling never refunds; N, a booking cancelled at least N hours before it
+    starts is refunded in full, later not at all (0: until the appointment starts).
+    """
+
+    __tablename__ = "appointment_service_fee"
+
+    catalogue_service_id: Mapped[int] = mapped_column(sa.ForeignKey("catalogue_service.id"), primary_key=True)
+    fee_code: Mapped[str] = mapped_column(sa.String(40))
+    refund_hours_before: Mapped[int | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "refund_hours_before is null or refund_hours_before between 0 and 8760", name="refund_hours_before"
+        ),
+    )
+
+
+class BookingFee(Model):
+    """What a booking costs and how it is paid: appointments' side of the booking's payment order.
+
+    Written when the booking is made (amount, the person's choice, the refund policy as it was then). For an
+    online choice it names the payment order by the payments service's public id and Kassenzeichen (strings,
+    not a foreign key: another service's table). `paid_at` is set only by the payments service's success
+    callback, in the transaction that marks the payment succeeded, so it never disagrees with the payment.
+    A row of its own rather than columns of the booking: the callback then never waits for the booking's row,
+    which booking transactions lock before they take the audit chain's lock that the callback already holds.
+    """
+
+    __tablename__ = "appointment_booking_fee"
+
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("appointment_booking.id"), primary_key=True)
+    amount_cents: Mapped[int] = mapped_column()
+    method: Mapped[str] = mapped_column(sa.String(8))
+    refund_hours_before: Mapped[int | None] = mapped_column()
+    payment_public_id: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    kassenzeichen: Mapped[str | None] = mapped_column(sa.String(20))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    settlement: Mapped[str | None] = mapped_column(sa.String(20))
+    refund_cents: Mapped[int | None] = mapped_column()
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint("method in ('online', 'counter')", name="method"),
+        sa.CheckConstraint("method = 'counter' or payment_public_id is not null", name="online_has_order"),
+        sa.CheckConstraint(
+            "settlement is null or settlement in ('refund_requested', 'no_refund', 'order_cancelled')",
+            name="settlement",
+        ),
+    )

@@ -15,8 +15,9 @@ from flask import Blueprint, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from appointments.services import availability, catalogue
+from appointments.services import availability, catalogue, fees
 from portal import access
+from portal.references import format_kassenzeichen
 from portal.timeutil import BERLIN, to_berlin, utcnow
 
 bp = Blueprint("appointments", __name__, url_prefix="/termine")
@@ -164,7 +165,12 @@ def _open_days(location_id: int, first: date, last: date) -> set[date]:
 def _template_helpers(state) -> None:
     # Globals rather than a context processor: the macros in _parts.html are imported without context.
     state.app.jinja_env.globals.update(
-        appt_time=long_time, appt_day=long_day, appt_short_day=short_day, appt_clock=clock
+        appt_time=long_time,
+        appt_day=long_day,
+        appt_short_day=short_day,
+        appt_clock=clock,
+        appt_euro=fees.euro,
+        appt_kassenzeichen=format_kassenzeichen,
     )
 
 

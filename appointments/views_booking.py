@@ -25,7 +25,7 @@ from flask_login import current_user
 from appointments import forms
 from appointments.errors import BookingError, NotFound, SlotTaken
 from appointments.ics import booking_calendar
-from appointments.services import antiabuse, availability, captcha, catalogue, qr
+from appointments.services import antiabuse, availability, captcha, catalogue, fee_payments, fees, qr
 from appointments.services import booking as booking_service
 from appointments.views import bp, build_calendar, iso, parse_day, parse_iso, slot_label
 from portal import access
@@ -282,6 +282,7 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
     names = catalogue.service_names(sid for sid, _qty in items)
     location_id = int(state["location_id"])
     location = next((loc for loc, _m in _locations_for(items) if loc.id == location_id), None)
+    quote = fees.quote_items(items)
     return {
         "services": [(names.get(sid, "?"), qty) for sid, qty in items],
         "location": location,
@@ -290,7 +291,17 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
         "name": state.get("name"),
         "email": state.get("email"),
         "phone": state.get("phone"),
+        # The fee (None: none, or payments off): the total, what each service costs, the refund policy.
+        "fee": quote,
+        "fee_lines": [(names.get(line.service_id, "?"), line.quantity, line.amount_cents) for line in quote.lines]
+        if quote
+        else [],
+        "fee_policy": fees.policy_text(quote.refund_hours_before) if quote else None,
     }
+
+
+def _has_fee(state: dict[str, Any]) -> bool:
+    return fees.quote_items(_items(state)) is not None
 
 
 def _captcha(location_id: int) -> dict[str, Any] | None:
@@ -306,11 +317,16 @@ def book_check():
     missing = _missing(state)
     if missing is not None:
         return missing
-    form = forms.CheckForm()
+    with_fee = _has_fee(state)
+    form = forms.check_form(with_fee)
     error = _pending_error("captcha")
     if error:
         form.altcha.errors = [error]
     elif form.validate_on_submit():
+        if isinstance(form, forms.CheckWithFeeForm):
+            # Kept with the answers: "just taken" books another time without this page.
+            state["payment"] = form.payment.data
+            _save(state)
         return _hold(state, parse_iso(state["start"]), form.altcha.data)
     return _check_page(state, form)
 
@@ -342,16 +358,23 @@ def _hold(state: dict[str, Any], start: datetime | None, captcha: str | None):
             language=str(get_locale() or "de"),
             user_id=actor.user.id if actor.user is not None else None,
             captcha=captcha or None,
+            # The form asks whenever there is a fee; a fee that appeared after the page was shown is paid
+            # at the desk rather than refused.
+            payment=state.get("payment"),
         )
     except SlotTaken as taken:
         return _taken_page(state, taken)
     except BookingError as refused:
-        if refused.field == "captcha":
-            form = forms.CheckForm()
-            form.altcha.errors = [refused.message]
+        with_fee = _has_fee(state)
+        if refused.field in ("captcha", "payment"):
+            form = forms.check_form(with_fee)
+            field = getattr(form, "altcha" if refused.field == "captcha" else refused.field, None)
+            if field is None:
+                return _check_page(state, forms.check_form(with_fee, formdata=None), refused.message)
+            field.errors = [refused.message]
             return _check_page(state, form)
         if refused.field not in FIELD_STEP:
-            return _check_page(state, forms.CheckForm(formdata=None), refused.message)
+            return _check_page(state, forms.check_form(with_fee, formdata=None), refused.message)
         return _send_to_field(refused)
     session.pop(WIZARD, None)
     session[DONE] = {"reference": held.booking.reference, "sealed": _seal(held.manage_token)}
@@ -434,11 +457,15 @@ def _done_booking():
 def book_done():
     found, token = _done_booking()
     needs_confirmation = found.status == "reserved"
+    fee = fees.booking_fee(found)
     response = make_response(
         render_template(
             "appointments/book_done.html",
             booking=found,
             details=booking_details(found),
+            fee=fee,
+            # Paying waits for the confirmation by mail: a booking not confirmed in time is released.
+            pay_url=None if needs_confirmation else fee_payments.payment_path(fee),
             needs_confirmation=needs_confirmation,
             check_in_code=qr.qr_svg(found.reference or ""),
             # The manage link carries the token that also confirms; it is shown only where no confirmation is due.

@@ -18,7 +18,7 @@ from appointments.errors import BookingError, NotFound, SlotTaken
 from appointments.ics import booking_calendar
 from appointments.models import ACTIVE_STATUSES, BookingStatus
 from appointments.services import booking as booking_service
-from appointments.services import catalogue, my_bookings, qr
+from appointments.services import catalogue, fee_payments, fees, my_bookings, qr
 from appointments.views import bp, build_calendar, iso, long_time, parse_day, parse_iso
 from appointments.views_booking import booking_details, ics_response
 from portal import access
@@ -97,10 +97,13 @@ def confirm(reference: str, token: str):
 @access.public
 def manage(reference: str, token: str):
     found = _booking(reference, token)
+    fee = fees.booking_fee(found)
     return render_template(
         "appointments/manage.html",
         booking=found,
         details=booking_details(found),
+        fee=fee,
+        pay_url=fee_payments.payment_path(fee) if found.status in ACTIVE_STATUSES else None,
         changeable=_changeable(found),
         needs_confirmation=found.status == BookingStatus.RESERVED,
         check_in_code=qr.qr_svg(found.reference or ""),
@@ -190,12 +193,17 @@ def cancel(reference: str, token: str):
             flash(refused.message, "danger")
         else:
             flash(_("Ihr Termin ist abgesagt. Wir haben Ihnen eine Bestätigung geschickt."), "success")
+            money = fee_payments.settlement_message(fees.booking_fee(found))
+            if money:
+                flash(money, "info")
         return redirect(url_for(".manage", reference=reference, token=token))
     return render_template(
         "appointments/cancel.html",
         form=form,
         booking=found,
         details=booking_details(found),
+        # Said before the person confirms: whether the fee comes back.
+        preview=fees.cancel_preview(found),
         manage_url=url_for(".manage", reference=reference, token=token),
     )
 

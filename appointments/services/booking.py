@@ -28,7 +28,7 @@ from appointments.models import (
     LocationSettings,
     SeatClaim,
 )
-from appointments.services import antiabuse, availability, booking_mail, booking_rows, booking_seats
+from appointments.services import antiabuse, availability, booking_mail, booking_rows, booking_seats, fee_payments
 from appointments.services.booking_input import clean_contact
 from appointments.services.events import on_seats_freed
 from portal.actors import SYSTEM, Actor
@@ -76,8 +76,16 @@ def _audit(action: str, actor: Actor, booking: Booking, **details: Any) -> None:
 
 
 def _announce_release(booking: Booking, reason: str) -> None:
-    _audit("appointment.released", SYSTEM, booking, reason=reason)
-    booking_mail.send(booking, "appointment_released", method="CANCEL")
+    _announce_releases([booking], reason)
+
+
+def _announce_releases(bookings: Sequence[Booking], reason: str) -> None:
+    """Audit and mail the release of held bookings; first their payment orders are settled (the city
+    released them, so a fee already paid comes back), all before the first audit event (lock order)."""
+    settled = fee_payments.settle_cancellations(SYSTEM, bookings, by_city=True)
+    for booking in bookings:
+        _audit("appointment.released", SYSTEM, booking, reason=reason)
+        booking_mail.send(booking, "appointment_released", method="CANCEL", fee=settled.get(booking.id))
 
 
 def hold_booking(
@@ -93,12 +101,17 @@ def hold_booking(
     kind: str = BookingKind.ONLINE,
     user_id: int | None = None,
     captcha: str | None = None,
+    payment: str | None = None,
     now: datetime | None = None,
 ) -> HeldBooking:
     """Hold a seat at `start` for the visit `items` and mail the citizen (confirm link, manage link, ICS).
 
+    When the services carry a fee (and the payments service is on), `payment` says how it is paid: "online"
+    makes the payment order in this same transaction, "counter" (or None) leaves it to the desk; see
+    fee_payments.attach_fee.
+
     BookingError names the field that is wrong; SlotTaken says the seat went to someone else. In both cases
-    nothing is held: no booking, no claim, no mail.
+    nothing is held: no booking, no claim, no payment order, no mail.
     """
     now = as_utc(now) if now else utcnow()
     online = kind == BookingKind.ONLINE
@@ -141,8 +154,8 @@ def hold_booking(
             )
             if seat is None:
                 raise _NoSeatError()
-            for stale in released:
-                _announce_release(stale, "not_confirmed")
+            _announce_releases(released, "not_confirmed")
+            fee = fee_payments.attach_fee(actor, booking, items, payment)
             _audit(
                 "appointment.booked",
                 actor,
@@ -152,8 +165,14 @@ def hold_booking(
                 status=booking.status,
                 kind=str(kind),
                 items=[[service_id, quantity] for service_id, quantity in items],
+                **({"fee_cents": fee.amount_cents, "payment": fee.method} if fee is not None else {}),
             )
-            booking_mail.send(booking, "appointment_booked", token=token)
+            booking_mail.send(
+                booking,
+                "appointment_booked",
+                token=token,
+                payment_link=fee_payments.payment_link(booking) if fee is not None and not confirm_by else None,
+            )
     except _NoSeatError:
         raise SlotTaken(start, nearest=availability.nearest_free(location_id, items, start, now=now)) from None
     return HeldBooking(booking, token)
@@ -205,8 +224,7 @@ def confirm_booking(reference: str, token: str, *, now: datetime | None = None) 
         if booking.status in booking_seats.HELD_STATUSES and booking.confirm_by and booking.confirm_by <= now:
             units = _claim_units_of(booking)
             released = booking_seats.release_rows([booking.id], now)
-            for stale in released:
-                _announce_release(stale, "not_confirmed")
+            _announce_releases(released, "not_confirmed")
             freed, expired = (units, True) if released else ([], False)
             fresh = None
         else:
@@ -216,7 +234,9 @@ def confirm_booking(reference: str, token: str, *, now: datetime | None = None) 
             fresh.confirmed_at = now
             db.session.execute(sa.update(SeatClaim).where(SeatClaim.booking_id == fresh.id).values(expires_at=None))
             _audit("appointment.confirmed", Actor("anonymous", label="manage link"), fresh)
-            booking_mail.send(fresh, "appointment_confirmed", token=token)
+            booking_mail.send(
+                fresh, "appointment_confirmed", token=token, payment_link=fee_payments.payment_link(fresh)
+            )
             return fresh
         if not expired:
             # Changed meanwhile: by a second click on the link (fine), or cancelled/released (too late).
@@ -241,7 +261,9 @@ def cancel_booking(
 ) -> Booking:
     """Cancel and give the seats back (after the location's cool-down, if it has one).
 
-    Citizens may cancel until the appointment starts; staff of the location also afterwards.
+    Citizens may cancel until the appointment starts; staff of the location also afterwards. A fee paid
+    online is refunded as the booking's refund policy says (asked for here, decided by the treasury); an
+    order not paid yet is cancelled (fee_payments.settle_cancellations).
     """
     now = as_utc(now) if now else utcnow()
     with transaction():
@@ -260,8 +282,9 @@ def cancel_booking(
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
         booking.cancel_reason = (reason or "")[:200] or None
+        settled = fee_payments.settle_cancellations(actor, [booking], by_city=False, now=now)
         _audit("appointment.cancelled", actor, booking, reason=booking.cancel_reason or "")
-        booking_mail.send(booking, "appointment_cancelled", method="CANCEL")
+        booking_mail.send(booking, "appointment_cancelled", method="CANCEL", fee=settled.get(booking.id))
     on_seats_freed(booking.location_id, freed)
     return booking
 
@@ -302,8 +325,7 @@ def reschedule_booking(actor: Actor, booking: Booking, new_start: datetime, *, n
             )
             if seat is None:
                 raise _NoSeatError()
-            for stale in released:
-                _announce_release(stale, "not_confirmed")
+            _announce_releases(released, "not_confirmed")
             old_start = booking.starts_at
             booking.starts_at = new_start
             booking.ends_at = new_start + timedelta(minutes=duration)
@@ -351,8 +373,7 @@ def release_expired(now: datetime | None = None, *, progress: Callable[[Booking]
                 db.session.execute(sa.select(SeatClaim.unit_start).where(SeatClaim.booking_id == booking_id)).scalars()
             )
             released = booking_seats.release_rows([booking_id], now)
-            for booking in released:
-                _announce_release(booking, "offer_expired" if status == BookingStatus.OFFERED else "not_confirmed")
+            _announce_releases(released, "offer_expired" if status == BookingStatus.OFFERED else "not_confirmed")
         for booking in released:
             count += 1
             on_seats_freed(booking.location_id, freed)

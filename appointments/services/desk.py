@@ -34,6 +34,7 @@ from appointments.models import (
     LocationSettings,
     OfferedService,
 )
+from appointments.services import fee_payments, fees
 from appointments.services.booking_seats import free_claims
 from appointments.services.qr import qr_svg  # noqa: F401  (re-exported: the desk prints check-in codes)
 from portal.actors import Actor
@@ -113,6 +114,7 @@ def desk_locations(actor: Actor) -> list[Location]:
 class DeskRow:
     booking: Booking
     services: str
+    fee: fees.DeskFee | None = None  # None: the payments service is off, the desk shows no fee column
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,8 @@ def day_list(actor: Actor, location_id: int, day: date, *, counter: str | None =
         query = query.where(Booking.counter == counter)
     bookings = list(db.session.scalars(query))
     names = service_names(bookings)
-    rows = [DeskRow(b, names[b.id]) for b in bookings]
+    fee_states = fees.desk_fees(bookings)
+    rows = [DeskRow(b, names[b.id], fee_states.get(b.id)) for b in bookings]
     return DayList(location, day, counter_labels(settings.counters), rows)
 
 
@@ -411,6 +414,7 @@ def call_display(location_id: int, *, now: datetime | None = None) -> CallDispla
 def cancel_day(actor: Actor, location_id: int, day: date, reason: str, *, now: datetime | None = None) -> int:
     """Close a location for a day: every active booking of that day is cancelled and its seats are freed,
     a Closure is added, each citizen gets a mail with the reason and a link to book again. One transaction.
+    The city cancels, so fees paid online are refunded whatever the deadline, open orders are cancelled.
     Returns how many bookings were cancelled."""
     now = now or utcnow()
     location, _settings_row = _settings(location_id)
@@ -451,6 +455,9 @@ def cancel_day(actor: Actor, location_id: int, day: date, reason: str, *, now: d
             booking.cancelled_at = now
             booking.cancel_reason = reason[:200]
             booking.sequence += 1
+        # Every payment order of the day at once, before the first audit event (lock order).
+        settled = fee_payments.settle_cancellations(actor, bookings, by_city=True, now=now)
+        for booking in bookings:
             audit.record(
                 "appointment.day_cancelled",
                 actor,
@@ -473,6 +480,7 @@ def cancel_day(actor: Actor, location_id: int, day: date, reason: str, *, now: d
                     starts_local=local,
                     reason=reason,
                     rebook_link=rebook,
+                    fee=settled.get(booking.id),
                 )
         audit.record(
             "appointment.day_cancelled",

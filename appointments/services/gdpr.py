@@ -39,7 +39,7 @@ from appointments.models import (
     LocationSettings,
     WaitlistEntry,
 )
-from appointments.services import booking_mail, booking_seats
+from appointments.services import booking_mail, booking_seats, fee_payments
 from appointments.services.booking import _audit, _take, token_hash
 from appointments.services.waitlist import OPEN_STATUSES as OPEN_WAITLIST_STATUSES
 from appointments.services.waitlist_offers import audit_entry
@@ -209,6 +209,7 @@ def erase_for_account(actor: Actor, user_id: int, *, now: datetime | None = None
     its calendar feeds, in the caller's transaction. `freed` lists the seats to announce after the commit."""
     now = as_utc(now) if now else utcnow()
     erased = Erased()
+    cancelled: list[Booking] = []
     for booking_id in list(db.session.scalars(_open_bookings(user_id, now))):
         booking = _take(booking_id, CANCELLABLE)  # the same guard as cancel_booking against a concurrent change
         if booking is None or booking.starts_at <= now:
@@ -221,8 +222,12 @@ def erase_for_account(actor: Actor, user_id: int, *, now: datetime | None = None
         booking.cancelled_at = now
         with force_locale(booking.language or "de"):
             booking.cancel_reason = _("Das Konto im Stadtportal wurde gelöscht.")
+        cancelled.append(booking)
+    # The person cancels by deleting the account: their fees follow the refund policy, as any cancellation.
+    settled = fee_payments.settle_cancellations(actor, cancelled, by_city=False, now=now)
+    for booking in cancelled:
         _audit("appointment.cancelled", actor, booking, reason=ERASURE_REASON)
-        booking_mail.send(booking, "appointment_cancelled", method="CANCEL")
+        booking_mail.send(booking, "appointment_cancelled", method="CANCEL", fee=settled.get(booking.id))
         erased.cancelled.append(booking.reference or str(booking.id))
 
     entries = list(db.session.scalars(sa.select(WaitlistEntry).where(WaitlistEntry.user_id == user_id)))

@@ -128,10 +128,9 @@ def _claim(booking: Booking, units: list[datetime], seats: int, now: datetime, e
 
 
 def _announce(released: Iterable[Booking]) -> None:
-    from appointments.services.booking import _announce_release
+    from appointments.services.booking import _announce_releases
 
-    for stale in released:
-        _announce_release(stale, "not_confirmed")
+    _announce_releases(list(released), "not_confirmed")
 
 
 def _try_start(

@@ -7,6 +7,7 @@ payment order keeps the tariff it was computed from.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -67,6 +68,30 @@ def amount_for(version: FeeVersion, quantity: Any = None) -> int:
         )
     assert version.rate_cents is not None
     return max(version.rate_cents * quantity, version.minimum_cents)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a fee comes to today, for another service to show before it asks for a payment."""
+
+    code: str
+    name: str
+    amount_cents: int
+    budget_line: str
+    per_unit: bool  # a rate per unit: `quantity` counts the units; a fixed fee ignores it
+
+
+def quote(code: Any, quantity: Any = None) -> Quote:
+    """The amount `create_payment(fee_code=code, quantity=quantity)` would fix today, with the fee's name and
+    budget line. Read-only; PaymentError (unknown_fee, quantity_required) as create_payment would raise."""
+    version = version_for(code)
+    return Quote(
+        version.fee.code,
+        version.fee.name,
+        amount_for(version, quantity),
+        version.fee.budget_line,
+        version.amount_cents is None,
+    )
 
 
 def list_fees() -> list[Fee]:

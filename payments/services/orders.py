@@ -281,6 +281,47 @@ def move(actor: Actor, payment: Payment, new: PaymentStatus, *, reason: str, **d
     return True
 
 
+CANCELLABLE = frozenset({PaymentStatus.CREATED, PaymentStatus.STARTED})
+
+
+def cancel_for_cases(
+    actor: Actor, service: str, case_references: list[str], *, reason: str = "case_cancelled"
+) -> list[Payment]:
+    """For the service that owns the cases, inside its transaction (a cancelled booking, a closed day): cancel
+    their payment orders nobody has paid yet (created or started; audited). Returns the cancelled ones.
+
+    Every payment order of the cases is locked first, in id order, before anything is changed or audited, and
+    stays locked until the caller commits: a webhook confirming one of them finishes before (the service's
+    callback has then run) or waits until after. So the caller may read what is paid now, and ask for refunds
+    with `refunds.create_case_refunds` (call both before your own audit.record, for the lock order).
+
+    `cancelled` ends the attempt, not the debt (see payments.state): a payer who still had the provider's page
+    open can pay all the same, and then the success callback runs as always; the service decides there what a
+    payment for a cancelled case means (appointments refunds it).
+    """
+    found = [p for reference in dict.fromkeys(case_references) for p in payments_for_case(service, reference)]
+    locked = [_lock(payment_id) for payment_id in sorted({p.id for p in found})]
+    cancelled = []
+    for payment in locked:
+        if PaymentStatus(payment.status) in CANCELLABLE and move(
+            actor,
+            payment,
+            PaymentStatus.CANCELLED,
+            reason=reason,
+            service=service,
+            case_reference=payment.case_reference,
+        ):
+            cancelled.append(payment)
+    return cancelled
+
+
+def cancel_for_case(
+    actor: Actor, service: str, case_reference: str, *, reason: str = "case_cancelled"
+) -> list[Payment]:
+    """`cancel_for_cases` for one case."""
+    return cancel_for_cases(actor, service, [case_reference], reason=reason)
+
+
 def latest_attempt(payment: Payment) -> PaymentAttempt | None:
     return db.session.scalar(
         sa.select(PaymentAttempt).where(PaymentAttempt.payment_id == payment.id).order_by(PaymentAttempt.id.desc())
