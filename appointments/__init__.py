@@ -24,7 +24,7 @@ def register(app: Flask) -> None:
     )
     from appointments.services import waitlist  # noqa: F401  (subscribes the waitlist to freed seats)
     from portal.api import register_api_blueprint
-    from portal.demo import DEMO_HOOKS
+    from portal.demo import add_demo_hook
 
     for module in (views, admin_views, desk_views, feed_views):
         app.register_blueprint(module.bp)
@@ -55,8 +55,7 @@ def register(app: Flask) -> None:
             "appointments",
         ),
     )
-    if demo.load not in DEMO_HOOKS:
-        DEMO_HOOKS.append(demo.load)
+    add_demo_hook(app, demo.load)
     if "payments" in app.config["SERVICES"]:
         # Fees for booked services; payments is imported only when it is switched on (no REQUIRES: without it
         # appointments work as before, and fee rows are ignored).

@@ -83,10 +83,7 @@ def _production_problems(config: Any) -> list[str]:
 
 
 def register(app: Flask) -> None:
-    """Plug the service in: models, settings, pages, API, refunds' approval kind, GDPR hooks, links.
-
-    Announced as planned ("Bald online") until the whole service is done.
-    """
+    """Plug the service in: models, settings, pages, API, refunds' approval kind, GDPR hooks, jobs, demo, links."""
     from payments import (
         api,
         api_webhooks,
@@ -102,7 +99,7 @@ def register(app: Flask) -> None:
     )
     from payments.services import refunds
     from portal.api import register_api_blueprint
-    from portal.demo import DEMO_HOOKS
+    from portal.demo import add_demo_hook
 
     for setting in _settings():
         declare_setting(app, setting)
@@ -116,8 +113,7 @@ def register(app: Flask) -> None:
     register_api_blueprint(app, api.blp)
     app.cli.add_command(cli.payments_cli)
     cli.declare_jobs(app)
-    if demo.load not in DEMO_HOOKS:
-        DEMO_HOOKS.append(demo.load)
+    add_demo_hook(app, demo.load)
     add_account_link(app, "payments_account.mine", _l("Meine Zahlungen"))
     add_admin_link(app, "payments_treasury.index", _l("Stadtkasse: Zahlungen, Erstattungen, Gebührenkatalog"))
     add_admin_link(app, "payments_reconciliation.statement_list", _l("Stadtkasse: Kontoauszüge und Zuordnung"))
@@ -128,7 +124,6 @@ def register(app: Flask) -> None:
             "payments",
             _l("Bezahlen"),
             _l("Gebühren der Stadt online bezahlen, mit Kassenzeichen für die Stadtkasse."),
-            None,
-            available=False,
+            "payments.index",
         ),
     )

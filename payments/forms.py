@@ -110,6 +110,7 @@ STATUS_CHOICES = [
         (PaymentStatus.FAILED.value, _l("Fehlgeschlagen")),
         (PaymentStatus.CANCELLED.value, _l("Abgebrochen")),
         (PaymentStatus.EXPIRED.value, _l("Abgelaufen")),
+        (PaymentStatus.WITHDRAWN.value, _l("Zurückgezogen")),
     ]
 ]
 
@@ -137,4 +138,16 @@ class RefundForm(FlaskForm):
             InputRequired(_l("Geben Sie den Grund an; die zweite Person entscheidet danach.")),
             Length(max=500, message=_l("Höchstens 500 Zeichen.")),
         ],
+    )
+
+
+class FindBillForm(FlaskForm):
+    """A paper notice carries its Kassenzeichen and amount: both together find the payment to pay online."""
+
+    kassenzeichen = StringField(
+        _l("Kassenzeichen"),
+        validators=[InputRequired(_l("Geben Sie das Kassenzeichen von Ihrem Bescheid an.")), Length(max=40)],
+    )
+    amount_cents = EuroField(
+        _l("Betrag in Euro"), validators=[InputRequired(_l("Geben Sie den Betrag von Ihrem Bescheid an."))]
     )

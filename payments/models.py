@@ -31,6 +31,8 @@ class PaymentStatus(enum.StrEnum):
     EXPIRED = "expired"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
+    # The service that asked for the money withdrew the order (a cancelled booking): nothing is owed any more.
+    WITHDRAWN = "withdrawn"
 
 
 class AttemptStatus(enum.StrEnum):

@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 
 from payments import state
 from payments.errors import PaymentError, PaymentNotFound
+from payments.forms import FindBillForm
 from payments.models import Payment, PaymentAttempt, PaymentStatus
 from payments.services import attempts, bank_transfer, orders
 from payments.services.events import CheckoutEvent, apply_checkout_event
@@ -35,7 +36,13 @@ STATUS_LABELS: dict[str, Any] = {
     PaymentStatus.EXPIRED: _l("Abgelaufen"),
     PaymentStatus.PARTIALLY_REFUNDED: _l("Bezahlt, teilweise erstattet"),
     PaymentStatus.REFUNDED: _l("Erstattet"),
+    PaymentStatus.WITHDRAWN: _l("Zurückgezogen – nichts zu zahlen"),
 }
+
+
+NO_BILL = _l(
+    "Zu diesem Kassenzeichen und Betrag finden wir keine Zahlung. Bitte vergleichen Sie beides mit dem Bescheid."
+)
 
 
 class ButtonForm(FlaskForm):
@@ -54,6 +61,29 @@ def euro(cents: int) -> str:
     """1234 -> "12,34 €" (German notation, also on the English pages: the amount is what the bill says)."""
     whole, rest = divmod(int(cents), 100)
     return f"{whole:,}".replace(",", ".") + f",{rest:02d} €"
+
+
+@bp.route("/", methods=["GET", "POST"])
+@access.public
+@limiter.limit("10/minute", methods=["POST"])
+def index():
+    """Paying a paper notice online: its Kassenzeichen and amount lead to its payment page."""
+    form = FindBillForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            payment = orders.find_bill(form.kassenzeichen.data, form.amount_cents.data)
+        except PaymentError as error:
+            form.kassenzeichen.errors = [error.message]
+            status = 422
+        except PaymentNotFound:
+            form.kassenzeichen.errors = [NO_BILL]
+            status = 422
+        else:
+            return redirect(url_for("payments.status", public_id=payment.public_id), 303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("payments/index.html", form=form), status
 
 
 def _payment(public_id: str) -> Payment:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 demo_cli = AppGroup("demo", help="Demo data for the embedded development setup.")
 
-# Services add their demo data through this list (see each service's register(app)).
-DEMO_HOOKS: list = []
+DEMO_HOOKS_KEY = "stadtportal_demo_hooks"
+
+
+def add_demo_hook(app: Flask, hook: Callable[..., Any]) -> None:
+    """A service's (or core part's) share of `flask demo load`, run after the core's, for this app only.
+
+    Kept per app, not per process: a test app without payments must not run payments' hook.
+    """
+    hooks: list = app.extensions.setdefault(DEMO_HOOKS_KEY, [])
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 @demo_cli.command("load")
@@ -18,7 +30,7 @@ def load() -> None:
     from portal.demo_data import load_core
 
     load_core(echo=click.echo)
-    for hook in DEMO_HOOKS:
+    for hook in current_app.extensions.get(DEMO_HOOKS_KEY, []):
         hook(echo=click.echo)
     click.echo("Demo data loaded.")
 

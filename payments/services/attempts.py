@@ -52,6 +52,10 @@ def start(actor: Actor, public_id: str) -> str:
     payment = orders.get_payment_by_link(public_id)
     if PaymentStatus(payment.status) in state.PAID:
         raise PaymentError("payment", _("Diese Zahlung ist bereits bezahlt."), "already_paid", 409)
+    if PaymentStatus(payment.status) in state.ENDED:
+        raise PaymentError(
+            "payment", _("Diese Zahlung wurde zurückgezogen: Es ist nichts mehr zu zahlen."), "withdrawn", 409
+        )
     open_attempt = _open_attempt(payment)
     if open_attempt is not None and open_attempt.checkout_url:
         return open_attempt.checkout_url

@@ -26,7 +26,8 @@ from payments.services import fees
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.extensions import db
-from portal.references import next_kassenzeichen
+from portal.references import is_valid_kassenzeichen, next_kassenzeichen
+from portal.references.kassenzeichen import compact
 from portal.timeutil import utcnow
 from portal.transaction import transaction
 
@@ -206,6 +207,24 @@ def get_payment_by_link(public_id: str) -> Payment:
     return payment
 
 
+def find_bill(kassenzeichen: str, amount_cents: int) -> Payment:
+    """The payment a paper notice names, found by its Kassenzeichen AND its amount.
+
+    The amount is the second thing only the addressee knows, so trying Kassenzeichen in turn finds nothing (the
+    route is rate limited as well). What the page then shows is what the notice shows.
+    """
+    if not is_valid_kassenzeichen(kassenzeichen or ""):
+        raise PaymentError(
+            "kassenzeichen",
+            _("Dieses Kassenzeichen ist nicht gültig; bitte prüfen Sie die Ziffern."),
+            "invalid_kassenzeichen",
+        )
+    payment = db.session.scalar(sa.select(Payment).where(Payment.kassenzeichen == compact(kassenzeichen)))
+    if payment is None or payment.amount_cents != amount_cents:
+        raise PaymentNotFound()
+    return payment
+
+
 def payments_of(actor: Actor, limit: int = 100) -> list[Payment]:
     """The actor's own payments (and those of the business they act for), newest first."""
     if actor.user is None:
@@ -262,7 +281,7 @@ def move(actor: Actor, payment: Payment, new: PaymentStatus, *, reason: str, **d
     if new == PaymentStatus.SUCCEEDED:
         payment.succeeded_at = now
         payment.finished_at = now
-    elif new in state.UNSUCCESSFUL:
+    elif new in state.UNSUCCESSFUL or new in state.ENDED:
         payment.finished_at = now
     audit.record(
         "payment.status_changed",
@@ -281,23 +300,23 @@ def move(actor: Actor, payment: Payment, new: PaymentStatus, *, reason: str, **d
     return True
 
 
-CANCELLABLE = frozenset({PaymentStatus.CREATED, PaymentStatus.STARTED})
+CANCELLABLE = state.UNPAID
 
 
 def cancel_for_cases(
     actor: Actor, service: str, case_references: list[str], *, reason: str = "case_cancelled"
 ) -> list[Payment]:
-    """For the service that owns the cases, inside its transaction (a cancelled booking, a closed day): cancel
-    their payment orders nobody has paid yet (created or started; audited). Returns the cancelled ones.
+    """For the service that owns the cases, inside its transaction (a cancelled booking, a closed day): withdraw
+    their payment orders nobody has paid yet (audited): they are no longer payable nor outstanding. Returns them.
 
     Every payment order of the cases is locked first, in id order, before anything is changed or audited, and
     stays locked until the caller commits: a webhook confirming one of them finishes before (the service's
     callback has then run) or waits until after. So the caller may read what is paid now, and ask for refunds
     with `refunds.create_case_refunds` (call both before your own audit.record, for the lock order).
 
-    `cancelled` ends the attempt, not the debt (see payments.state): a payer who still had the provider's page
-    open can pay all the same, and then the success callback runs as always; the service decides there what a
-    payment for a cancelled case means (appointments refunds it).
+    A payer who still had the provider's page open can pay all the same (`withdrawn` → `succeeded`, see
+    payments.state), and then the success callback runs as always; the service decides there what a payment
+    for a cancelled case means (appointments refunds it).
     """
     found = [p for reference in dict.fromkeys(case_references) for p in payments_for_case(service, reference)]
     locked = [_lock(payment_id) for payment_id in sorted({p.id for p in found})]
@@ -306,7 +325,7 @@ def cancel_for_cases(
         if PaymentStatus(payment.status) in CANCELLABLE and move(
             actor,
             payment,
-            PaymentStatus.CANCELLED,
+            PaymentStatus.WITHDRAWN,
             reason=reason,
             service=service,
             case_reference=payment.case_reference,

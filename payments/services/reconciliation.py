@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 
 import payments.actions  # noqa: F401  (declares the audit actions)
 from payments.errors import PaymentError
-from payments.models import AttemptStatus, Payment, PaymentAttempt, Refund, RefundStatus
+from payments.models import AttemptStatus, Payment, PaymentAttempt, PaymentStatus, Refund, RefundStatus
 from payments.services import statements
 from portal.actors import Actor
 from portal.audit import services as audit
@@ -204,7 +204,13 @@ def day_report(actor: Actor, day: date) -> DayReport:
         )
         for r in refunds
     ]
-    open_ = sa.and_(Payment.created_at < end, sa.or_(Payment.succeeded_at.is_(None), Payment.succeeded_at >= end))
+    # Outstanding at the day's end: created by then, not paid by then, and not withdrawn by then.
+    withdrawn = sa.and_(Payment.status == PaymentStatus.WITHDRAWN.value, Payment.finished_at < end)
+    open_ = sa.and_(
+        Payment.created_at < end,
+        sa.or_(Payment.succeeded_at.is_(None), Payment.succeeded_at >= end),
+        sa.not_(withdrawn),
+    )
     count, total = db.session.execute(
         sa.select(sa.func.count(Payment.id), sa.func.coalesce(sa.func.sum(Payment.amount_cents), 0)).where(open_)
     ).one()

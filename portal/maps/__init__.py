@@ -64,7 +64,7 @@ def _describe(geometry: Any) -> str:
 def init_app(app: Flask) -> None:
     """Check the map settings, open the CSP for the tile server, register the CLI, the demo streets and helpers."""
     import portal.maps.actions  # noqa: F401  (declares maps.streets_imported)
-    from portal.demo import DEMO_HOOKS
+    from portal.demo import add_demo_hook
     from portal.maps import demo
     from portal.maps.cli import maps_cli
     from portal.maps.views import LEAFLET_VERSION, settings_for_script
@@ -77,8 +77,7 @@ def init_app(app: Flask) -> None:
         except ValueError:
             raise RuntimeError(f"MAP_TILE_URL has no usable origin for the CSP: {settings.tile_url!r}") from None
     app.cli.add_command(maps_cli)
-    if demo.load not in DEMO_HOOKS:
-        DEMO_HOOKS.append(demo.load)
+    add_demo_hook(app, demo.load)
 
     app.jinja_env.globals.update(
         map_assets_once=_assets_once,

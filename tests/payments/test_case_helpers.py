@@ -48,7 +48,7 @@ def test_cancelling_a_case_cancels_its_unpaid_orders_and_leaves_paid_ones(app):
         cancelled = orders.cancel_for_case(SYSTEM, "appointments", "T-2026-000007")
 
     assert sorted(p.id for p in cancelled) == sorted([created.id, started.id])
-    for payment, status in ((created, "cancelled"), (started, "cancelled"), (paid, "succeeded"), (other, "created")):
+    for payment, status in ((created, "withdrawn"), (started, "withdrawn"), (paid, "succeeded"), (other, "created")):
         db.session.refresh(payment)
         assert payment.status == status
     reasons = db.session.scalars(

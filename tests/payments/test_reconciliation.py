@@ -222,3 +222,15 @@ def test_the_treasury_picks_a_day_and_downloads_its_csv(app, client, auth, treas
     bad = client.get("/admin/kasse/tagesabschluss?datum=27.13.2026")
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
     assert client.post("/admin/kasse/tagesabschluss/export", data={"datum": "2026-11-27"}).status_code == 400
+
+
+def test_a_withdrawn_order_is_no_longer_outstanding(app):
+    from payments.services import orders
+    from payments.services.fees import today
+    from portal.actors import SYSTEM
+
+    kept, withdrawn = make_payment(case_reference="T-1"), make_payment(case_reference="T-2")
+    orders.cancel_for_case(SYSTEM, "appointments", "T-2")
+    report = reconciliation.day_report(Actor.for_user(make_treasurer()), today())
+    outstanding = {b.kassenzeichen for b in report.outstanding}
+    assert kept.kassenzeichen in outstanding and withdrawn.kassenzeichen not in outstanding

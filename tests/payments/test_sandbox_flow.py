@@ -7,6 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from payments.errors import PaymentError
 from payments.models import PaymentAttempt, ProviderEvent
 from payments.services import attempts, orders
 from payments.services.events import CheckoutEvent, apply_checkout_event
@@ -165,3 +166,26 @@ def test_a_paid_order_cannot_be_paid_again(app, client):
 @pytest.mark.parametrize("path", ["/bezahlen/nichtda", "/bezahlen/" + "0" * 32, "/bezahlen/test-zahlung/sbx_nichtda"])
 def test_unknown_payments_are_404(client, path):
     assert client.get(path).status_code == 404
+
+
+def test_a_withdrawn_order_is_not_payable_and_says_so(app, client):
+    payment = make_payment()
+    orders.cancel_for_case(SYSTEM, "appointments", payment.case_reference)
+    db.session.refresh(payment)
+    assert payment.status == "withdrawn"
+    page = client.get(f"/bezahlen/{payment.public_id}")
+    assert "Diese Zahlung wurde zurückgezogen" in page.text
+    assert "Jetzt online bezahlen" not in page.text and "Überweisung" not in page.text
+    with pytest.raises(PaymentError) as refused:
+        attempts.start(SYSTEM, payment.public_id)
+    assert (refused.value.code, refused.value.status) == ("withdrawn", 409)
+
+
+def test_money_arriving_for_a_withdrawn_order_is_recorded_as_paid(app):
+    payment = make_payment(on_success="tests.paid")
+    reference = _attempt_reference(payment)  # the payer is on the provider's page ...
+    orders.cancel_for_case(SYSTEM, "appointments", payment.case_reference)  # ... when the booking is cancelled
+    assert apply_checkout_event(SYSTEM, CheckoutEvent("sandbox", "evt_1", "sandbox.succeeded", reference)) == "applied"
+    db.session.refresh(payment)
+    assert payment.status == "succeeded"  # the owning service's callback decides what that means (a refund)
+    assert [payment.kassenzeichen] == PAID_CALLS

@@ -21,6 +21,14 @@ ROLES = ["clerk", "department_admin", "data_steward", "moderator", "treasury", "
 HOLDERS = {"treasury": 2}
 
 
+@pytest.fixture
+def app_config(app_config):
+    """The core's demo with the services whose demo data is the system's alone. Data access's demo adds
+    steward memberships and agreements approved by demo people (only people may decide approvals); its own
+    tests (tests/dataaccess/test_demo.py) cover it."""
+    return {**app_config, "SERVICES": ["appointments", "payments"]}
+
+
 def _row_counts() -> dict[str, int]:
     db.session.expire_all()
     return {

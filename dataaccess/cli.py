@@ -1,0 +1,35 @@
+"""`flask dataaccess ...`: operator commands of the data-access service."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+dataaccess_cli = AppGroup("dataaccess", help="Datenzugriffe zwischen Ämtern: Fachverfahren anbinden.")
+
+
+@dataaccess_cli.command("bind-client")
+@click.option(
+    "--token-id", type=click.IntRange(min=1), required=True, help="Die Nummer des API-Zugangs (flask tokens list)."
+)
+@click.option(
+    "--department", "department_slug", required=True, help="Das Amt (Kurzname), für das das Fachverfahren liest."
+)
+@click.option("--agreement", default=None, help="Nur diese Vereinbarung (z. B. DZV-2026-000001); sonst alle des Amts.")
+def bind_client_command(token_id: int, department_slug: str, agreement: str | None) -> None:
+    """Einen API-Zugang mit dem Bereich „dataaccess“ an das Amt (und ggf. eine Vereinbarung) binden, für das er
+    liest. Ohne Bindung liest ein Zugang nichts. Ersetzt eine frühere Bindung; wird als System protokolliert."""
+    from dataaccess.errors import DataAccessError
+    from dataaccess.services.clients import bind_client
+    from portal.actors import SYSTEM
+    from portal.departments.services import get_department_by_slug
+
+    department = get_department_by_slug(department_slug.strip())
+    if department is None:
+        raise click.ClickException(f"Kein Amt mit dem Kurznamen {department_slug!r}.")
+    try:
+        client = bind_client(SYSTEM, token_id, department.id, agreement)
+    except DataAccessError as error:
+        raise click.ClickException(str(error.message)) from None
+    scope = f", nur Vereinbarung {client.agreement_reference}" if client.agreement_reference else ""
+    click.echo(f"Zugang {token_id} liest für {department.name} ({department.slug}){scope}.")
