@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,7 +21,7 @@ from payments.services import attempts, bank_transfer, orders
 from payments.services.events import CheckoutEvent, apply_checkout_event
 from portal import access
 from portal.actors import current_actor
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.references import format_kassenzeichen
 
 bp = Blueprint("payments", __name__, url_prefix="/bezahlen")
@@ -130,13 +129,7 @@ def pay(public_id: str):
 
 
 def _sandbox_attempt(reference: str) -> PaymentAttempt:
-    if not reference.startswith("sbx_") or len(reference) > 40:
-        abort(404)
-    attempt = db.session.scalar(
-        sa.select(PaymentAttempt).where(
-            PaymentAttempt.provider == "sandbox", PaymentAttempt.provider_reference == reference
-        )
-    )
+    attempt = attempts.sandbox_attempt(reference)
     if attempt is None:
         abort(404)
     return attempt

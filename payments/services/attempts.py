@@ -116,3 +116,14 @@ def complete(actor: Actor, attempt_id: int) -> str:
             attempt.checkout_url = checkout.url
             attempt.expires_at = checkout.expires_at
         return attempt.checkout_url or checkout.url
+
+
+def sandbox_attempt(reference: str) -> PaymentAttempt | None:
+    """The sandbox checkout's attempt by the reference in its address; None for anything else."""
+    if not isinstance(reference, str) or not reference.startswith("sbx_") or len(reference) > 40:
+        return None
+    return db.session.scalar(
+        sa.select(PaymentAttempt).where(
+            PaymentAttempt.provider == "sandbox", PaymentAttempt.provider_reference == reference
+        )
+    )
