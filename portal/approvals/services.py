@@ -66,6 +66,7 @@ class ApprovalKind:
     decider_roles   any of these roles may decide (never the requester)
     on_approved     (actor, request) -> None: carries the request out, in the decision's transaction
     on_rejected     optional, same shape, e.g. to reopen the case
+    on_withdrawn    optional, same shape, when the requester takes the request back (or `close_request` closes it)
     describe        (request) -> str: the summary the decider reads; stored with the request
     department_scoped  requests name a department, and a department role counts only there
     citizen_visible the events carry request.subject_user_id, so the citizen sees them in their Protokoll
@@ -76,6 +77,7 @@ class ApprovalKind:
     decider_roles: tuple[str, ...]
     on_approved: Callable[[Actor, ApprovalRequest], None]
     on_rejected: Callable[[Actor, ApprovalRequest], None] | None = None
+    on_withdrawn: Callable[[Actor, ApprovalRequest], None] | None = None
     describe: Callable[[ApprovalRequest], str] | None = None
     department_scoped: bool = False
     citizen_visible: bool = False
@@ -342,31 +344,67 @@ def decide(actor: Actor, request_id: int, approve: bool, note: str = "") -> Appr
 
 
 def withdraw(actor: Actor, request_id: int) -> ApprovalRequest:
-    """The requester takes back an open request; it can no longer be decided."""
+    """The requester takes back an open request; it can no longer be decided. The kind's `on_withdrawn` runs in
+    the same transaction (e.g. to send a case back to its author)."""
     with transaction():
         request = db.session.get(ApprovalRequest, request_id)
         if request is None:
             raise NotFound()
         if actor.user is None or actor.user.id != request.requested_by_id:
             raise ApprovalError(_l("Nur wer die Freigabe beantragt hat, kann sie zurückziehen."), "not_requester")
-        result = db.session.execute(
-            sa.update(ApprovalRequest)
-            .where(ApprovalRequest.id == request.id, ApprovalRequest.state == OPEN)
-            .values(state="withdrawn", decided_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ApprovalError(_l("Über diese Freigabe wurde bereits entschieden."), "not_open")
-        db.session.refresh(request)
+        _end_without_decision(request)
+        kind = get_kind(request.kind)
+        if kind is not None and kind.on_withdrawn is not None:
+            kind.on_withdrawn(actor, request)
         audit.record(
             "approval.withdrawn",
             actor,
             target=request,
-            subject_user_id=_citizen(get_kind(request.kind), request),
+            subject_user_id=_citizen(kind, request),
             reference=request.reference,
             kind=request.kind,
         )
     return request
+
+
+def close_request(actor: Actor, request: ApprovalRequest, note: str) -> bool:
+    """Close an open request that no longer needs a decision, inside the caller's transaction.
+
+    For a service whose case needs several approvals: once one of them is refused (or the case is withdrawn),
+    the others must not stay in someone's queue. The request ends as withdrawn with `note` as the reason,
+    without calling the kind's callbacks (the caller is already handling the case). Returns False when the
+    request was no longer open, e.g. decided a moment ago.
+    """
+    if not request.is_open:
+        return False
+    note = (note or "").strip()[:NOTE_MAX]
+    try:
+        _end_without_decision(request, note=note)
+    except ApprovalError:
+        return False
+    audit.record(
+        "approval.closed",
+        actor,
+        target=request,
+        subject_user_id=_citizen(get_kind(request.kind), request),
+        reference=request.reference,
+        kind=request.kind,
+        note=note,
+    )
+    return True
+
+
+def _end_without_decision(request: ApprovalRequest, note: str | None = None) -> None:
+    # The same conditional UPDATE as a decision, so that closing and deciding cannot both win.
+    result = db.session.execute(
+        sa.update(ApprovalRequest)
+        .where(ApprovalRequest.id == request.id, ApprovalRequest.state == OPEN)
+        .values(state="withdrawn", decided_at=utcnow(), decision_note=note or None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ApprovalError(_l("Über diese Freigabe wurde bereits entschieden."), "not_open")
+    db.session.refresh(request)
 
 
 def decidable_requests(actor: Actor) -> list[ApprovalRequest]:

@@ -26,6 +26,7 @@ class Effects:
 
     approved: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
     fail: bool = False
     delay: float = 0.0
 
@@ -56,6 +57,7 @@ def effects(app) -> Effects:
             decider_roles=("treasury",),
             on_approved=pay,
             on_rejected=reopen,
+            on_withdrawn=lambda actor, request: effects.withdrawn.append(request.reference),
             describe=lambda r: f"Erstattung von {r.payload['amount_cents'] / 100:.2f} EUR",
             citizen_visible=True,
         ),

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.actors import Actor
 from portal.approvals.models import ApprovalRequest
-from portal.approvals.services import ApprovalError, decide, request_approval, withdraw
+from portal.approvals.services import ApprovalError, close_request, decide, request_approval, withdraw
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.transaction import transaction
 from tests.builders import make_user
 from tests.portal.admin.conftest import audit_events
 from tests.portal.approvals.conftest import ask_refund
@@ -150,6 +151,28 @@ def test_a_withdrawn_request_cannot_be_decided(effects, clerk, treasurer, citize
     assert effects.approved == []
     [(event, details)] = audit_events("approval.withdrawn")
     assert event.actor_id == str(clerk.id) and details == {"reference": request.reference, "kind": "tests.refund"}
+    assert effects.withdrawn == [request.reference]  # the kind's callback ran, so the case can go back
+
+
+def test_a_request_whose_case_ended_is_closed_undecided_and_leaves_every_queue(effects, clerk, treasurer, citizen):
+    from portal.approvals.services import decidable_requests
+
+    request = ask_refund(clerk, citizen)
+    with transaction():
+        row = db.session.get(ApprovalRequest, request.id)
+        assert close_request(Actor.for_user(treasurer), row, "Die andere Freigabe wurde abgelehnt.") is True
+        assert close_request(Actor.for_user(treasurer), row, "noch einmal") is False  # no longer open
+
+    assert _state(request.id) == ("withdrawn", None)
+    assert decidable_requests(Actor.for_user(treasurer)) == []
+    with pytest.raises(ApprovalError) as refused:
+        decide(Actor.for_user(treasurer), request.id, approve=True)
+    assert refused.value.code == "not_open"
+    assert effects == type(effects)()  # no callback: the caller handles the case itself
+    [(event, details)] = audit_events("approval.closed")
+    assert event.actor_id == str(treasurer.id) and event.subject_user_id == citizen.id
+    assert details["note"] == "Die andere Freigabe wurde abgelehnt."
+    assert db.session.get(ApprovalRequest, request.id).decision_note == "Die andere Freigabe wurde abgelehnt."
 
 
 def test_only_the_requester_can_withdraw(effects, clerk, treasurer, citizen):

@@ -125,6 +125,21 @@ def test_the_requester_withdraws_by_button(client, effects, clerk, citizen):
     assert _state(request.id) == "withdrawn"
 
 
+def test_a_request_closed_undecided_says_so_and_why_on_its_page(client, effects, clerk, treasurer, citizen):
+    from portal.approvals.services import close_request
+    from portal.transaction import transaction
+
+    request = ask_refund(clerk, citizen)
+    with transaction():
+        close_request(Actor.for_user(treasurer), db.session.get(ApprovalRequest, request.id), "Fall beendet.")
+    sign_in(client, clerk)
+
+    page = _page(client, f"/admin/freigaben/{request.id}")
+
+    assert "ohne Entscheidung geschlossen" in page and "Warum geschlossen" in page and "Fall beendet." in page
+    assert "Entschieden von" not in page
+
+
 def test_a_decision_without_csrf_token_is_refused(client, effects, clerk, treasurer, citizen):
     request = ask_refund(clerk, citizen)
     sign_in(client, treasurer)
