@@ -12,8 +12,7 @@ SERVICE = "dataaccess"
 
 def register(app: Flask) -> None:
     """Plug the service in: models, audit actions, the agreement's two approval kinds, the API scope, the DZV
-    reference prefix. Announced as planned ("Bald online") until the whole service (API, the citizen's page,
-    break-glass, the dpo's overview) is done."""
+    reference prefix. The home page's card leads the citizen to their Datenzugriffe page."""
     import dataaccess.actions  # noqa: F401  (declares the audit actions and their texts for the citizen)
     from dataaccess import models  # noqa: F401  (for the metadata and migrations)
     from dataaccess.services import agreements
@@ -31,8 +30,7 @@ def register(app: Flask) -> None:
             "dataaccess",
             _l("Datenzugriffe"),
             _l("Nachvollziehen, welche Ämter auf welcher Rechtsgrundlage auf Ihre Daten zugegriffen haben."),
-            None,
-            available=False,
+            "dataaccess_citizen.my_accesses",
         ),
     )
 
