@@ -22,6 +22,7 @@ Rules:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -413,4 +414,5 @@ def reads_of(actor: Actor, session_id: int) -> list[AccessLog]:
 def remaining_minutes(session: BreakGlassSession) -> int:
     if not session.is_active(utcnow()):
         return 0
-    return max(1, int((as_utc(session.expires_at) - utcnow()).total_seconds() // 60))
+    # Rounded up: a session opened for 60 minutes says "noch 60 Minuten", and the last seconds still count as one.
+    return max(1, math.ceil((as_utc(session.expires_at) - utcnow()).total_seconds() / 60))

@@ -186,6 +186,14 @@ def test_the_session_is_time_boxed(world):
     assert log.record_count == 0
 
 
+def test_a_session_just_opened_says_it_has_its_whole_time_left(world, app):
+    session = _open(world)
+
+    assert breakglass.remaining_minutes(session) == app.config["DATAACCESS_BREAKGLASS_MINUTES"]
+    session.expires_at = utcnow() + timedelta(seconds=5)
+    assert breakglass.remaining_minutes(session) == 1  # the last seconds still count as a minute
+
+
 def test_ending_it_early_stops_further_reads(world):
     session = _open(world)
     breakglass.end_session(Actor.for_user(world.official), session.id)
