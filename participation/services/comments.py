@@ -1,0 +1,319 @@
+"""Comments on a consultation or a proposal: threaded three levels deep, with a stance, editable for a while.
+
+A page of a thread is a cursor over one level (top-level comments, or one comment's replies) in id order, with
+the first few replies of each item (and theirs) loaded alongside, one window-function query per level: a fixed
+number of queries however long the thread, never a COUNT (`reply_count` is a counter column). Hidden comments
+stay in the thread as placeholders without their text, so replies to them keep their place; a participant sees
+their own pending comments, nobody else's. Guests (consultations open to them) comment without an account, always
+pre-moderated, under the name they give, marked as a guest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import Forbidden, NotFound
+
+import participation.actions  # noqa: F401  (declares the audit actions)
+from participation import rules
+from participation.errors import ParticipationError
+from participation.models import (
+    COMMENT_BODY_MAX,
+    MAX_DEPTH,
+    Comment,
+    ContributionState,
+    Proposal,
+    Stance,
+)
+from participation.services import pseudonyms
+from participation.services.common import (
+    Page,
+    bump,
+    check_allowed,
+    decode_cursor,
+    encode_cursor,
+    load_consultation,
+    page_size,
+    pseudonym_names,
+    shown_name,
+    visible_consultation,
+)
+from participation.text import plain_text
+from portal.actors import Actor
+from portal.audit import services as audit
+from portal.extensions import db
+from portal.timeutil import utcnow
+from portal.transaction import transaction
+
+GUEST_NAME_MAX = 60
+REPLIES_SHOWN = 3  # replies loaded with each comment of a page; the rest via list_replies
+
+
+@dataclass
+class CommentItem:
+    """A comment as a thread shows it: its name, its text (None when hidden) and its first replies."""
+
+    comment: Comment
+    author_name: str
+    own: bool = False
+    replies: list[CommentItem] = field(default_factory=list)
+    more_replies: bool = False  # replies beyond those loaded: list_replies(comment.id) pages through them
+
+    @property
+    def text(self) -> str | None:
+        return None if self.comment.state == ContributionState.HIDDEN else self.comment.body
+
+
+def edit_minutes() -> int:
+    return int(current_app.config.get("PARTICIPATION_EDIT_MINUTES", 15))
+
+
+def _stance(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in {s.value for s in Stance}:
+        raise ParticipationError("stance", _l("Wählen Sie dafür, neutral oder dagegen."), "bad_stance")
+    return value
+
+
+def _published_proposal(consultation_id: int, proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id, populate_existing=True)
+    if proposal is None or proposal.consultation_id != consultation_id:
+        raise NotFound()
+    if proposal.state != ContributionState.PUBLISHED:
+        raise ParticipationError(
+            "body", _l("Dieser Vorschlag kann nicht kommentiert werden."), "proposal_not_published", 409
+        )
+    return proposal
+
+
+def _parent(consultation_id: int, proposal_id: int | None, parent_id: int) -> Comment:
+    parent = db.session.get(Comment, parent_id, populate_existing=True)
+    if parent is None or parent.consultation_id != consultation_id:
+        raise NotFound()
+    if proposal_id is not None and parent.proposal_id != proposal_id:
+        raise NotFound()
+    if parent.depth >= MAX_DEPTH:
+        raise ParticipationError(
+            "parent_id", _l("Auf diese Antwort kann nicht weiter geantwortet werden."), "depth_exceeded"
+        )
+    if parent.state != ContributionState.PUBLISHED:
+        raise ParticipationError(
+            "parent_id", _l("Auf diesen Kommentar kann nicht geantwortet werden."), "parent_not_published", 409
+        )
+    return parent
+
+
+def create_comment(
+    actor: Actor,
+    consultation_id: int,
+    *,
+    body: str,
+    proposal_id: int | None = None,
+    parent_id: int | None = None,
+    stance: str | None = None,
+    pseudonym: str | None = None,
+    guest_name: str | None = None,
+) -> Comment:
+    """Comment on the consultation (or on one of its proposals), or reply to a comment (depth at most 2).
+
+    Refused with the rules' message outside a phase that opens "comment". A signed-in person appears under
+    their pseudonym (`pseudonym` chooses it with their first contribution); a guest under `guest_name`.
+    """
+    consultation = visible_consultation(actor, consultation_id)
+    check_allowed(actor, consultation, rules.COMMENT, "body")
+    text = plain_text(body, "body", COMMENT_BODY_MAX)
+    chosen_stance = _stance(stance)
+    guest = None
+    if actor.user is None:
+        guest = plain_text(guest_name, "guest_name", GUEST_NAME_MAX, multiline=False)
+        if "@" in guest:
+            raise ParticipationError("guest_name", _l("Geben Sie einen Namen an, keine E-Mail-Adresse."), "bad_name")
+
+    def work() -> Comment:
+        with transaction():
+            locked = load_consultation(consultation_id, for_update=True)
+            check_allowed(actor, locked, rules.COMMENT, "body")
+            parent = _parent(locked.id, proposal_id, parent_id) if parent_id is not None else None
+            on_proposal = parent.proposal_id if parent is not None else proposal_id  # a reply joins its parent's
+            proposal = _published_proposal(locked.id, on_proposal) if on_proposal is not None else None
+            pending = guest is not None or locked.premoderation
+            if not pending:
+                if parent is not None:
+                    bump(parent, "reply_count", 1)
+                if proposal is not None:
+                    bump(proposal, "comment_count", 1)
+                bump(locked, "comment_count", 1)
+            if actor.user is not None:
+                pseudonyms.ensure(actor, pseudonym)
+            comment = Comment(
+                consultation_id=locked.id,
+                proposal_id=on_proposal,
+                paragraph_id=parent.paragraph_id if parent else None,
+                parent_id=parent.id if parent else None,
+                root_id=(parent.root_id or parent.id) if parent else None,
+                depth=parent.depth + 1 if parent else 0,
+                author_id=actor.user.id if actor.user else None,
+                guest_name=guest,
+                body=text,
+                stance=chosen_stance,
+                state=(ContributionState.PENDING if pending else ContributionState.PUBLISHED).value,
+            )
+            db.session.add(comment)
+            audit.record(
+                "participation.comment_created",
+                actor,
+                target=comment,
+                subject_user_id=actor.user.id if actor.user else None,
+                consultation=locked.slug,
+                proposal=proposal.reference if proposal else None,
+                parent=comment.parent_id,
+                depth=comment.depth,
+                state=comment.state,
+            )
+        return comment
+
+    if actor.user is None:
+        return work()
+    return pseudonyms.run_with_pseudonym(actor, pseudonym, work)
+
+
+def edit_comment(actor: Actor, comment_id: int, *, body: str, stance: str | None = None) -> Comment:
+    """Its author changes a comment within PARTICIPATION_EDIT_MINUTES of writing it, while commenting is open."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound()
+    if actor.user is None or comment.author_id != actor.user.id:
+        raise Forbidden()
+    text = plain_text(body, "body", COMMENT_BODY_MAX)
+    chosen_stance = _stance(stance)
+    with transaction():
+        consultation = load_consultation(comment.consultation_id, for_update=True)
+        check_allowed(actor, consultation, rules.COMMENT, "body")
+        db.session.refresh(comment)
+        if comment.state == ContributionState.HIDDEN:
+            raise ParticipationError(
+                "body", _l("Ein ausgeblendeter Kommentar kann nicht bearbeitet werden."), "hidden", 409
+            )
+        minutes = edit_minutes()
+        if utcnow() - comment.created_at > timedelta(minutes=minutes):
+            raise ParticipationError(
+                "body",
+                _l("Kommentare können nur in den ersten %(n)s Minuten bearbeitet werden.", n=minutes),
+                "edit_window_over",
+                409,
+            )
+        comment.body = text
+        comment.stance = chosen_stance
+        comment.edited_at = utcnow()
+        audit.record(
+            "participation.comment_edited",
+            actor,
+            target=comment,
+            subject_user_id=actor.user.id,
+            consultation=consultation.slug,
+            proposal=comment.proposal_id,
+        )
+    return comment
+
+
+# --- reading a thread ---------------------------------------------------------------------------------------
+
+
+def _visible(viewer_id: int | None) -> Any:
+    shown = Comment.state.in_([ContributionState.PUBLISHED, ContributionState.HIDDEN])
+    if viewer_id is None:
+        return shown
+    return sa.or_(shown, sa.and_(Comment.state == ContributionState.PENDING, Comment.author_id == viewer_id))
+
+
+def _first_replies(parent_ids: list[int], viewer_id: int | None, per_parent: int) -> list[Comment]:
+    """The first `per_parent` + 1 visible replies of each parent (the extra one says there are more), in one query
+    (a window function)."""
+    if not parent_ids or per_parent <= 0:
+        return []
+    rank = sa.func.row_number().over(partition_by=Comment.parent_id, order_by=Comment.id).label("reply_rank")
+    ranked = sa.select(Comment.id, rank).where(Comment.parent_id.in_(parent_ids), _visible(viewer_id)).subquery()
+    return list(
+        db.session.scalars(
+            sa.select(Comment)
+            .join(ranked, ranked.c.id == Comment.id)
+            .where(ranked.c.reply_rank <= per_parent + 1)
+            .order_by(Comment.id)
+        )
+    )
+
+
+def _page(actor: Actor, where: list[Any], cursor: str | None, limit: int, replies: int) -> Page[CommentItem]:
+    viewer = actor.user.id if actor.user else None
+    size = page_size(limit)
+    after = decode_cursor(cursor, int)
+    query = sa.select(Comment).where(*where, _visible(viewer))
+    if after is not None:
+        query = query.where(Comment.id > after[0])
+    rows = list(db.session.scalars(query.order_by(Comment.id).limit(size + 1)))
+    next_cursor = encode_cursor(rows[size - 1].id) if len(rows) > size else None
+    rows = rows[:size]
+    # The replies shown with each item, one query per level below (at most two).
+    levels, more = [rows], set()
+    while levels[-1] and levels[-1][0].depth < MAX_DEPTH and replies > 0:
+        shown: list[Comment] = []
+        per_parent: dict[int | None, int] = {}
+        for reply in _first_replies([c.id for c in levels[-1]], viewer, replies):
+            per_parent[reply.parent_id] = per_parent.get(reply.parent_id, 0) + 1
+            if per_parent[reply.parent_id] > replies:
+                more.add(reply.parent_id)
+            else:
+                shown.append(reply)
+        if not shown:
+            break
+        levels.append(shown)
+    names = pseudonym_names(c.author_id for level in levels for c in level)
+
+    def item(comment: Comment) -> CommentItem:
+        name = shown_name(comment.author_id, names, comment.guest_name)
+        own = viewer is not None and comment.author_id == viewer
+        unloaded = replies <= 0 and comment.reply_count > 0
+        return CommentItem(comment, name, own, more_replies=comment.id in more or unloaded)
+
+    items = {c.id: item(c) for level in levels for c in level}
+    for level in levels[1:]:
+        for comment in level:
+            items[comment.parent_id].replies.append(items[comment.id])  # type: ignore[index]
+    return Page([items[c.id] for c in rows], next_cursor)
+
+
+def list_comments(
+    actor: Actor,
+    consultation_id: int,
+    *,
+    proposal_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+    replies: int = REPLIES_SHOWN,
+) -> Page[CommentItem]:
+    """One page of the top-level comments on the consultation (or on one proposal), oldest first, each with its
+    first `replies` replies (and theirs)."""
+    consultation = visible_consultation(actor, consultation_id)
+    where = [Comment.consultation_id == consultation.id, Comment.parent_id.is_(None)]
+    if proposal_id is None:
+        where += [Comment.proposal_id.is_(None), Comment.paragraph_id.is_(None)]
+    else:
+        where.append(Comment.proposal_id == proposal_id)
+    return _page(actor, where, cursor, limit, replies)
+
+
+def list_replies(
+    actor: Actor, comment_id: int, *, cursor: str | None = None, limit: int = 20, replies: int = REPLIES_SHOWN
+) -> Page[CommentItem]:
+    """One page of a comment's direct replies, oldest first, each with its own first replies."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound()
+    visible_consultation(actor, comment.consultation_id)
+    return _page(actor, [Comment.parent_id == comment.id], cursor, limit, replies)

@@ -1,0 +1,300 @@
+"""Proposals: submitted in a phase that opens "propose", listed by cursor, newest or most supported first.
+
+A proposal appears under its author's pseudonym (chosen with the first contribution if they have none). In a
+pre-moderated consultation it waits as 'pending' (seen only by its author) and counts only once published.
+Before submitting, `similar_proposals` shows those with overlapping title words, to avoid duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import NotFound
+
+import participation.actions  # noqa: F401  (declares the audit actions)
+from participation import rules
+from participation.errors import ParticipationError
+from participation.models import (
+    PROPOSAL_BODY_MAX,
+    TITLE_MAX,
+    Consultation,
+    ContributionState,
+    Proposal,
+    Support,
+)
+from participation.services import pseudonyms
+from participation.services.common import (
+    Page,
+    bump,
+    check_allowed,
+    decode_cursor,
+    encode_cursor,
+    load_consultation,
+    page_size,
+    pseudonym_names,
+    shown_name,
+    visible_consultation,
+)
+from participation.text import optional_line, plain_text
+from portal.actors import Actor
+from portal.audit import services as audit
+from portal.extensions import db
+from portal.references import next_reference
+from portal.timeutil import as_utc
+from portal.transaction import transaction
+
+REFERENCE_PREFIX = "VOR"
+IMAGE_PURPOSE = "participation.proposal_image"
+ORDERS = ("newest", "supported")
+SIMILAR_CANDIDATES = 50
+# Words too common to say two titles are about the same thing.
+_STOPWORD_TEXT = (
+    "aber alle auch dass dies diese diesem dieser durch eine einem einen einer eines gegen mehr nach noch oder "
+    "ohne sein sich sind soll sollen sollte unser unsere viel weil wenn werden wird wäre über unter zwischen "
+    "bitte neue neuen neuer neues"
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+@dataclass
+class ProposalItem:
+    """A proposal as a page shows it: the name it appears under, and whether the viewer supports it."""
+
+    proposal: Proposal
+    author_name: str
+    supported: bool = False
+    own: bool = False
+
+
+def _visible_to(viewer_id: int | None) -> Any:
+    if viewer_id is None:
+        return Proposal.state == ContributionState.PUBLISHED
+    return sa.or_(
+        Proposal.state == ContributionState.PUBLISHED,
+        sa.and_(Proposal.state == ContributionState.PENDING, Proposal.author_id == viewer_id),
+    )
+
+
+def _point(lat: Any, lon: Any) -> tuple[float | None, float | None]:
+    if lat in (None, "") and lon in (None, ""):
+        return None, None
+    try:
+        point = float(lat), float(lon)
+    except (TypeError, ValueError):
+        raise ParticipationError("lat", _l("Geben Sie Breite und Länge als Zahlen an."), "bad_point") from None
+    from portal.maps import settings as map_settings
+
+    south, west, north, east = map_settings.current().bounds
+    if not (south <= point[0] <= north and west <= point[1] <= east):
+        raise ParticipationError("lat", _l("Dieser Ort liegt nicht in der Stadt."), "outside_city")
+    return point
+
+
+def _image(actor: Actor, key: str | None) -> str | None:
+    if not key:
+        return None
+    from portal import files
+
+    try:
+        stored = files.get_file(actor, key)
+    except files.FileNotFound:
+        stored = None
+    if stored is None or stored.purpose != IMAGE_PURPOSE or stored.owner_user_id != (actor.user and actor.user.id):
+        raise ParticipationError("image", _l("Dieses Bild gibt es nicht."), "unknown_image")
+    return stored.key
+
+
+def create_proposal(
+    actor: Actor,
+    consultation_id: int,
+    *,
+    title: str,
+    body: str,
+    category: str | None = None,
+    address: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    image_key: str | None = None,
+    pseudonym: str | None = None,
+) -> Proposal:
+    """Submit a proposal while the phase in force opens "propose"; refused with the rules' message otherwise.
+
+    `pseudonym` is the name to appear under, needed only with the person's first contribution.
+    """
+    consultation = visible_consultation(actor, consultation_id)
+    check_allowed(actor, consultation, rules.PROPOSE)
+    assert actor.user is not None  # the rules let only signed-in people propose
+    values: dict[str, Any] = {
+        "title": plain_text(title, "title", TITLE_MAX, multiline=False),
+        "body": plain_text(body, "body", PROPOSAL_BODY_MAX),
+        "address": optional_line(address, "address", 200),
+    }
+    values["category"] = optional_line(category, "category", 100)
+    if values["category"] is not None and values["category"] not in consultation.categories:
+        raise ParticipationError("category", _l("Wählen Sie eine Kategorie aus der Liste."), "bad_category")
+    values["lat"], values["lon"] = _point(lat, lon)
+    values["image_key"] = _image(actor, image_key)
+
+    def work() -> Proposal:
+        with transaction():
+            locked = load_consultation(consultation_id, for_update=True)
+            check_allowed(actor, locked, rules.PROPOSE)
+            assert actor.user is not None
+            state = ContributionState.PENDING if locked.premoderation else ContributionState.PUBLISHED
+            if state == ContributionState.PUBLISHED:
+                bump(locked, "proposal_count", 1)
+            pseudonyms.ensure(actor, pseudonym)
+            proposal = Proposal(
+                consultation_id=locked.id,
+                reference=next_reference(REFERENCE_PREFIX),
+                author_id=actor.user.id,
+                state=state.value,
+                **values,
+            )
+            db.session.add(proposal)
+            audit.record(
+                "participation.proposal_created",
+                actor,
+                target=proposal,
+                subject_user_id=actor.user.id,
+                consultation=locked.slug,
+                reference=proposal.reference,
+                state=proposal.state,
+            )
+        return proposal
+
+    return pseudonyms.run_with_pseudonym(actor, pseudonym, work)
+
+
+def _words(title: str) -> list[str]:
+    words = [w for w in re.findall(r"\w+", title.casefold()) if len(w) >= 4 and w not in STOPWORDS]
+    return list(dict.fromkeys(words))[:8]
+
+
+def similar_proposals(consultation_id: int, title: str, *, limit: int = 5) -> list[Proposal]:
+    """Published proposals of the consultation whose titles share words with `title`, most shared first."""
+    words = _words(title or "")
+    if not words:
+        return []
+    candidates = db.session.scalars(
+        sa.select(Proposal)
+        .where(
+            Proposal.consultation_id == consultation_id,
+            Proposal.state == ContributionState.PUBLISHED,
+            sa.or_(*(Proposal.title.icontains(word, autoescape=True) for word in words)),
+        )
+        .order_by(Proposal.support_count.desc(), Proposal.id.desc())
+        .limit(SIMILAR_CANDIDATES)
+    )
+
+    def shared(proposal: Proposal) -> int:
+        text = proposal.title.casefold()
+        return sum(1 for word in words if word in text)
+
+    ranked = sorted((p for p in candidates if shared(p)), key=lambda p: (-shared(p), -p.support_count, -p.id))
+    return ranked[:limit]
+
+
+def _items(actor: Actor, proposals: list[Proposal]) -> list[ProposalItem]:
+    names = pseudonym_names(p.author_id for p in proposals)
+    viewer = actor.user.id if actor.user else None
+    supported: set[int] = set()
+    if viewer is not None and proposals:
+        supported = set(
+            db.session.scalars(
+                sa.select(Support.proposal_id).where(
+                    Support.user_id == viewer, Support.proposal_id.in_([p.id for p in proposals])
+                )
+            )
+        )
+    return [
+        ProposalItem(p, shown_name(p.author_id, names), p.id in supported, viewer is not None and p.author_id == viewer)
+        for p in proposals
+    ]
+
+
+def list_proposals(
+    actor: Actor,
+    consultation_id: int,
+    *,
+    order: str = "newest",
+    category: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> Page[ProposalItem]:
+    """One page of the consultation's proposals: "newest" (created_at desc, id desc) or "supported"
+    (support_count desc, id desc). The viewer's own pending proposals are included. Constant queries per page.
+
+    Under "supported", counts that change while someone pages can move a proposal across the page boundary;
+    "newest" never skips or repeats one."""
+    if order not in ORDERS:
+        raise ParticipationError("order", _l("Diese Sortierung gibt es nicht."), "bad_order", 400)
+    consultation = visible_consultation(actor, consultation_id)
+    size = page_size(limit)
+    query = sa.select(Proposal).where(
+        Proposal.consultation_id == consultation.id, _visible_to(actor.user.id if actor.user else None)
+    )
+    if category:
+        query = query.where(Proposal.category == category)
+    if order == "newest":
+        after = decode_cursor(cursor, str, int)
+        if after is not None:
+            try:
+                created = as_utc(datetime.fromisoformat(after[0]))
+            except ValueError:
+                raise ParticipationError("cursor", _l("Diese Seite gibt es nicht."), "bad_cursor", 400) from None
+            query = query.where(
+                sa.or_(Proposal.created_at < created, sa.and_(Proposal.created_at == created, Proposal.id < after[1]))
+            )
+        query = query.order_by(Proposal.created_at.desc(), Proposal.id.desc())
+    else:
+        after = decode_cursor(cursor, int, int)
+        if after is not None:
+            query = query.where(
+                sa.or_(
+                    Proposal.support_count < after[0],
+                    sa.and_(Proposal.support_count == after[0], Proposal.id < after[1]),
+                )
+            )
+        query = query.order_by(Proposal.support_count.desc(), Proposal.id.desc())
+    rows = list(db.session.scalars(query.limit(size + 1)))
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = (
+            encode_cursor(last.created_at.isoformat(), last.id)
+            if order == "newest"
+            else encode_cursor(last.support_count, last.id)
+        )
+    return Page(_items(actor, rows), next_cursor)
+
+
+def get_proposal(actor: Actor, proposal_id: int) -> ProposalItem:
+    """A proposal for its page: published ones for everyone; pending or hidden ones for their author, the
+    consultation's managers and moderators (anyone else: 404)."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound()
+    consultation: Consultation = visible_consultation(actor, proposal.consultation_id)
+    if proposal.state != ContributionState.PUBLISHED:
+        own = actor.user is not None and proposal.author_id == actor.user.id
+        staff = rules.is_manager(actor, consultation.department_id) or (
+            actor.token is None and actor.has_role("moderator")
+        )
+        if not (own or staff):
+            raise NotFound()
+    return _items(actor, [proposal])[0]
+
+
+def get_by_reference(actor: Actor, reference: str) -> ProposalItem:
+    """The proposal with this reference (VOR-2026-000042), under the same rules as `get_proposal`."""
+    proposal_id = db.session.scalar(sa.select(Proposal.id).where(Proposal.reference == reference.strip().upper()))
+    if proposal_id is None:
+        raise NotFound()
+    return get_proposal(actor, proposal_id)
