@@ -16,9 +16,14 @@ agreements.py (versioned; approved by the owning data steward AND the dpo throug
     (decisions: portal.approvals.services.decide on the two requests; approved in the second one's transaction)
     revoke(actor, agreement_id, reason) -> AccessAgreement                   dpo or the owning data steward
     resolve(agreement_ref_or_id) -> AccessAgreement | None                   the version an access would use
+    versions(reference) -> list[AccessAgreement]                             newest first
+  beside it: agreement_terms.py (AgreementTerms, checked against the catalogue), agreement_approvals.py (the
+  two approval kinds and their callbacks), agreement_versions.py (finding versions); AgreementTerms, the kinds,
+  register_kinds, resolve and versions are importable from agreements.py too
 
 access.py:
     read(actor, agreement, purpose, case_reference, subject, fields) -> AccessResult   (AccessRefused otherwise)
+  the rules it checks before reading, and what a refused attempt logs: access_checks.py
 
 records.py (where a dataset's records come from):
     register_provider(app, dataset_key, fetch)      fetch(subject: Subject) -> list[dict]; read-only

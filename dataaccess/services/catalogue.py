@@ -112,20 +112,11 @@ def create_dataset(
         dataset = Dataset(
             key=key,
             department_id=department.id,
-            name=clean_text(name, "name", NAME_MAX),
-            description=clean_long_text(description, "description", DESCRIPTION_MAX),
-            retention_days=clean_int(retention_days, "retention_days", 1, RETENTION_MAX_DAYS),
+            **_described(name, description, retention_days),
             subject_kind=subject_kind,
         )
         db.session.add(dataset)
-        audit.record(
-            "dataaccess.dataset_saved",
-            actor,
-            target=dataset,
-            key=dataset.key,
-            name=dataset.name,
-            department_id=department.id,
-        )
+        _record_saved(actor, dataset)
     return dataset
 
 
@@ -140,27 +131,34 @@ def update_dataset(
 ) -> Dataset:
     """Change what people read about a dataset; its key, owner and subject kind stay."""
     dataset = _dataset_for_steward(actor, dataset_id)
-    values = {
-        "name": clean_text(name, "name", NAME_MAX),
-        "description": clean_long_text(description, "description", DESCRIPTION_MAX),
-        "retention_days": clean_int(retention_days, "retention_days", 1, RETENTION_MAX_DAYS),
-        "active": bool(active),
-    }
+    values = {**_described(name, description, retention_days), "active": bool(active)}
     with transaction():
         for attribute, value in values.items():
             setattr(dataset, attribute, value)
         dataset.updated_at = utcnow()
-        audit.record(
-            "dataaccess.dataset_saved",
-            actor,
-            target=dataset,
-            key=dataset.key,
-            name=dataset.name,
-            department_id=dataset.department_id,
-            retention_days=dataset.retention_days,
-            active=dataset.active,
-        )
+        _record_saved(actor, dataset, retention_days=dataset.retention_days, active=dataset.active)
     return dataset
+
+
+def _described(name: Any, description: Any, retention_days: Any) -> dict[str, Any]:
+    """What people read about a dataset, cleaned: the same rules when it is registered and when it changes."""
+    return {
+        "name": clean_text(name, "name", NAME_MAX),
+        "description": clean_long_text(description, "description", DESCRIPTION_MAX),
+        "retention_days": clean_int(retention_days, "retention_days", 1, RETENTION_MAX_DAYS),
+    }
+
+
+def _record_saved(actor: Actor, dataset: Dataset, **details: Any) -> None:
+    audit.record(
+        "dataaccess.dataset_saved",
+        actor,
+        target=dataset,
+        key=dataset.key,
+        name=dataset.name,
+        department_id=dataset.department_id,
+        **details,
+    )
 
 
 def save_field(

@@ -24,6 +24,7 @@ from werkzeug.exceptions import Forbidden
 from dataaccess.models import AccessLog, AccessOutcome, CitizenRequest, Dataset, DatasetField, Purpose
 from portal.actors import Actor
 from portal.audit.models import AuditCheckpoint
+from portal.audit.queries import PageNumbers
 from portal.departments.models import Department
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -104,24 +105,12 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
-class LogPage:
+class LogPage(PageNumbers):
     entries: list[LogEntry]
     total: int
     page: int
     per_page: int
     since: datetime
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def _user_id(actor: Actor) -> int:

@@ -100,9 +100,10 @@ class AuditFilter:
     date_to: date | None = None
 
 
-@dataclass
-class EventPage:
-    items: list[AuditEvent]
+class PageNumbers:
+    """The page arithmetic of a listing with `total`, `page` and `per_page` (what audit/_pagination.html reads);
+    the services' own listings mix it in too."""
+
     total: int
     page: int
     per_page: int
@@ -118,6 +119,14 @@ class EventPage:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+@dataclass
+class EventPage(PageNumbers):
+    items: list[AuditEvent]
+    total: int
+    page: int
+    per_page: int
 
 
 @dataclass
