@@ -35,6 +35,11 @@ declare(
     "Both approvals given: the access agreement is in force from its first day",
 )
 declare("dataaccess.agreement_rejected", ["reference", "version", "role", "reason"], "An access agreement was rejected")
+declare(
+    "dataaccess.agreement_withdrawn",
+    ["reference", "version"],
+    "The submitter took an access agreement back from approval; it is a draft again",
+)
 declare("dataaccess.agreement_revoked", ["reference", "version", "reason"], "An access agreement was revoked")
 
 # Records kept in the portal's own store, and machine clients.

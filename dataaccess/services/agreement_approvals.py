@@ -5,7 +5,8 @@
 The callbacks run in the deciding transaction. Each approval stamps the version; the second one makes it
 approved and supersedes the version approved before it. They refuse the draft's author and one person giving
 both approvals (the database's CHECK constraints say the same). A rejection by either ends the version as
-rejected; the other request can then only be rejected too ("agreement_closed").
+rejected and closes the other request undecided, so it leaves that person's queue. When the submitter
+withdraws one request, the version goes back to being a draft and the other request is closed as well.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def register_kinds(app: Flask) -> None:
                 decider_roles=(role,),
                 on_approved=_on_approved(role),
                 on_rejected=_on_rejected(role),
+                on_withdrawn=_on_withdrawn,
                 describe=_describe,
                 department_scoped=department_scoped,
             ),
@@ -147,8 +149,39 @@ def _on_rejected(role: str) -> Callable[[Actor, ApprovalRequest], None]:
             role=role,
             reason=request.decision_note or "",
         )
+        _close_other(actor, agreement, request, _("Die andere Freigabe dieser Vereinbarung wurde abgelehnt."))
 
     return on_rejected
+
+
+def _on_withdrawn(actor: Actor, request: ApprovalRequest) -> None:
+    """The submitter took one request back: the version is a draft again (its author may change and submit it
+    anew), and the other request is closed so nobody decides on what is no longer submitted."""
+    agreement = lock_version(int(request.subject_id))
+    if agreement.state != AgreementState.SUBMITTED:
+        return
+    _close_other(actor, agreement, request, _("Die Vereinbarung wurde zur Überarbeitung zurückgezogen."))
+    agreement.state = AgreementState.DRAFT.value
+    agreement.submitted_at = None
+    agreement.requested_by_id = None
+    agreement.steward_approval_id = agreement.dpo_approval_id = None
+    agreement.steward_approved_by_id = agreement.steward_approved_at = None
+    agreement.dpo_approved_by_id = agreement.dpo_approved_at = None
+    audit.record(
+        "dataaccess.agreement_withdrawn",
+        actor,
+        target=agreement,
+        reference=agreement.reference,
+        version=agreement.version,
+    )
+
+
+def _close_other(actor: Actor, agreement: AccessAgreement, decided: ApprovalRequest, note: str) -> None:
+    for request_id in (agreement.steward_approval_id, agreement.dpo_approval_id):
+        if request_id is not None and request_id != decided.id:
+            other = db.session.get(ApprovalRequest, request_id)
+            if other is not None:
+                approvals.close_request(actor, other, note)
 
 
 def _describe(request: ApprovalRequest) -> str:

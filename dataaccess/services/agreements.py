@@ -12,8 +12,9 @@ Submitting opens two requests of the core's four-eyes approvals in the same tran
 `dataaccess.agreement_dpo` (decided by the dpo). Each approval stamps the version; the second one, in its own
 deciding transaction, makes it approved and supersedes the version approved before it. The core refuses a
 decision by the requester; the callbacks also refuse the draft's author and one person giving both approvals,
-and the database's CHECK constraints say the same. A rejection by either ends the version as rejected; the
-other request can then only be rejected too (approving it is refused with "agreement_closed").
+and the database's CHECK constraints say the same. A rejection by either ends the version as rejected and
+closes the other request undecided; withdrawing one request makes the version a draft again and closes the
+other (see agreement_approvals).
 
 "Expired" and "not yet in force" are read from valid_from/valid_to (`AccessAgreement.status_on`), never stored.
 

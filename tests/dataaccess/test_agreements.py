@@ -147,12 +147,37 @@ def test_a_rejected_version_stays_unusable_and_the_other_approval_cannot_revive_
         "Zu viele Felder",
         world.steward.id,
     )
+    # The DPO's request left the queue with the rejection: nothing is left to decide.
+    dpo_request = approval_of(agreement, DPO)
+    assert (dpo_request.state, dpo_request.decided_by_id) == ("withdrawn", None)
+    assert "abgelehnt" in dpo_request.decision_note
+    assert decidable_requests(Actor.for_user(world.dpo)) == []
     with pytest.raises(ApprovalError) as caught:
-        decide(Actor.for_user(world.dpo), approval_of(agreement, DPO).id, approve=True)
-    assert caught.value.code == "agreement_closed"
-    decide(Actor.for_user(world.dpo), approval_of(agreement, DPO).id, approve=False, note="Siehe Bauamt")
+        decide(Actor.for_user(world.dpo), dpo_request.id, approve=True)
+    assert caught.value.code == "not_open"
     assert _fresh(agreement).state == "rejected"
     assert _read_code(world, agreement.reference) == "not_approved"
+
+
+def test_withdrawing_one_request_makes_the_version_a_draft_again_and_closes_the_other(world):
+    from portal.approvals.services import withdraw
+
+    agreement = submitted_agreement(world)
+    submitter = world.drafter
+    steward_request, dpo_request = approval_of(agreement, STEWARD), approval_of(agreement, DPO)
+
+    withdraw(Actor.for_user(submitter), steward_request.id)
+
+    agreement = _fresh(agreement)
+    assert (agreement.state, agreement.submitted_at, agreement.steward_approval_id) == ("draft", None, None)
+    db.session.refresh(dpo_request)
+    assert dpo_request.state == "withdrawn" and "zurückgezogen" in dpo_request.decision_note
+    assert decidable_requests(Actor.for_user(world.dpo)) == []
+    changed = agreements.update_draft(Actor.for_user(world.drafter), agreement.id, terms(world, fields=["status"]))
+    assert changed.fields == ["status"]
+    resubmitted = agreements.submit(Actor.for_user(submitter), agreement.id)
+    assert resubmitted.state == "submitted"
+    assert {r.id for r in decidable_requests(Actor.for_user(world.dpo))} == {resubmitted.dpo_approval_id}
 
 
 def test_a_submitted_version_is_never_changed(world):
