@@ -31,6 +31,17 @@ declare(
     "payment.refund_sent", ["kassenzeichen", "amount_cents", "provider"], "An approved refund was sent to the provider"
 )
 declare("payment.refund_succeeded", ["kassenzeichen", "amount_cents"], "The provider confirmed a refund")
+# A payment that came by bank transfer is paid back by the treasury's own transfer (payments.services.payouts).
+declare(
+    "payment.refund_payout_due",
+    ["kassenzeichen", "amount_cents"],
+    "An approved refund of a bank transfer waits for the treasury to transfer the money back",
+)
+declare(
+    "payment.refund_paid_out",
+    ["kassenzeichen", "amount_cents", "bank_reference", "executed_on"],
+    "A treasury person confirmed the transfer that paid a refund back",
+)
 declare(
     "payment.refund_failed",
     ["kassenzeichen", "amount_cents", "reason"],

@@ -9,7 +9,8 @@ Everything here is audited as the system, like the rest of the demo data. The pa
 services and the sandbox provider's own path (attempt started, the tester's choice applied as a provider event),
 so they look exactly like payments a newcomer makes by hand. The refund is asked for the way another service
 asks (a paid booking was cancelled): it waits on the treasury's start page until a treasury person puts it up
-for the four-eyes decision; the demo has one treasury account, and a second person decides.
+for the four-eyes decision. The demo has two treasury accounts (kasse@ and kasse2@): one puts the refund up, the
+other decides it.
 """
 
 from __future__ import annotations

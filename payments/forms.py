@@ -1,4 +1,4 @@
-"""Forms of the treasury's pages: fees, tariffs, the payment search, asking for a refund.
+"""Forms of the treasury's pages: fees, tariffs, the payment search, asking for a refund, confirming a payout.
 
 They check the shape of the input (an amount in euros, a date); the services check the rules again, so the
 API and the pages agree. Field names follow the services' `PaymentError.field`, so a refusal lands next to
@@ -139,6 +139,23 @@ class RefundForm(FlaskForm):
             Length(max=500, message=_l("Höchstens 500 Zeichen.")),
         ],
     )
+
+
+class PayoutForm(FlaskForm):
+    """The treasury confirms it transferred a refund of a bank transfer back."""
+
+    bank_reference = StringField(
+        _l("Referenz der Überweisung"),
+        validators=[
+            InputRequired(_l("Geben Sie die Referenz an, unter der Ihre Bank die Überweisung führt.")),
+            Length(max=140, message=_l("Höchstens 140 Zeichen.")),
+        ],
+    )
+    executed_on = DateField(
+        _l("Ausgeführt am"),
+        validators=[InputRequired(_l("Geben Sie das Datum der Überweisung an, z. B. 2026-11-27."))],
+    )
+    iban = StringField(_l("IBAN, auf die überwiesen wurde"), validators=[Optional(), Length(max=42)])
 
 
 class FindBillForm(FlaskForm):

@@ -182,6 +182,12 @@ class PaymentAttempt(Model):
     __table_args__ = (sa.CheckConstraint(_in("status", AttemptStatus), name="status"),)
 
 
+# A refund of a payment that came by bank transfer goes back by bank transfer, made by the treasury by hand: no
+# provider can pay it out. Its `provider_reference` is "manual:<refund id>" from its approval on, and
+# "manual:<refund id>:<bank reference>" once the treasury has confirmed the transfer (see payments.services.payouts).
+MANUAL_PAYOUT_PREFIX = "manual:"
+
+
 class Refund(Model):
     __tablename__ = "payment_refund"
 
@@ -206,6 +212,24 @@ class Refund(Model):
         sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
         sa.CheckConstraint(_in("status", RefundStatus), name="status"),
     )
+
+    @property
+    def is_manual_payout(self) -> bool:
+        """Paid back by the treasury's own transfer, not by a provider."""
+        return (self.provider_reference or "").startswith(MANUAL_PAYOUT_PREFIX)
+
+    @property
+    def payout_open(self) -> bool:
+        """Approved, waiting for the treasury to make the transfer ("Rücküberweisung offen")."""
+        return self.is_manual_payout and self.status == RefundStatus.PENDING.value
+
+    @property
+    def payout_reference(self) -> str | None:
+        """The bank's reference of the treasury's transfer, once confirmed; None otherwise."""
+        if not self.is_manual_payout:
+            return None
+        parts = (self.provider_reference or "").split(":", 2)
+        return parts[2] if len(parts) == 3 and parts[2] else None
 
 
 class ProviderEvent(Model):

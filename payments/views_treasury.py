@@ -1,4 +1,5 @@
-"""The treasury's pages at /admin/kasse: the fee catalogue, finding payments, one payment, asking for a refund.
+"""The treasury's pages at /admin/kasse: the fee catalogue, finding payments, one payment, asking for a refund,
+confirming the transfer that pays a refund of a bank transfer back ("Rücküberweisung").
 
 Refunds are decided by a second treasury person on the core's /admin/freigaben pages; these pages link there.
 Who may do what is decided in the services (payments.services.fees / treasury / refunds).
@@ -13,13 +14,14 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from payments.errors import PaymentError, PaymentNotFound
-from payments.forms import FeeForm, FeeVersionForm, RefundForm, SearchForm
+from payments.forms import FeeForm, FeeVersionForm, PayoutForm, RefundForm, SearchForm
 from payments.models import Fee
-from payments.services import fees, refunds, treasury
-from payments.services.receipts import method_text
+from payments.services import fees, payouts, refunds, treasury
+from payments.services.receipts import euro_text, method_text
 from portal import access
 from portal.actors import current_actor
 from portal.forms import ConfirmForm
+from portal.timeutil import to_berlin, utcnow
 
 bp = Blueprint("payments_treasury", __name__, url_prefix="/admin/kasse")
 
@@ -31,6 +33,7 @@ def _labels() -> dict[str, str]:
         "awaiting_approval": _("wartet auf Freigabe"),
         "rejected": _("abgelehnt"),
         "pending": _("freigegeben, wartet auf Bestätigung des Zahlungsdienstes"),
+        "payout_open": _("freigegeben, Rücküberweisung offen"),
         "succeeded": _("erstattet"),
         "failed": _("fehlgeschlagen"),
     }
@@ -53,6 +56,7 @@ def index():
         "payments/treasury/index.html",
         waiting=refunds.waiting_for_submission(actor),
         unfinished=refunds.unfinished(actor),
+        payouts=payouts.open_payouts(actor),
         refund_labels=_labels(),
         form=SearchForm(formdata=None),
         submit_form=ConfirmForm(),  # the "Zur Freigabe vorlegen" button of each waiting refund
@@ -246,3 +250,44 @@ def refund_submit(refund_id: int):
         return redirect(url_for("payments_treasury.index"), 303)
     flash(_("Die Erstattung ist zur Freigabe %(reference)s vorgelegt.", reference=approval.reference), "success")
     return redirect(url_for("payments_treasury.index"), 303)
+
+
+# --- paying a refund of a bank transfer back --------------------------------------------------------------
+
+
+@bp.route("/erstattungen/<int:refund_id>/rueckueberweisung", methods=["GET", "POST"])
+@access.roles(*ROLES)
+def payout(refund_id: int):
+    actor = current_actor()
+    try:
+        found = payouts.get_payout(actor, refund_id)
+    except PaymentNotFound:
+        abort(404)
+    form = PayoutForm(data={"executed_on": to_berlin(utcnow()).date()})
+    if found.iban is None:
+        form.iban.flags.required = True  # the service insists when the statement named no IBAN
+    status = 200
+    if form.validate_on_submit():
+        try:
+            payouts.confirm_payout(
+                actor, refund_id, form.bank_reference.data, form.executed_on.data, form.iban.data or None
+            )
+        except PaymentNotFound:
+            abort(404)
+        except PaymentError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(
+                _(
+                    "Die Rücküberweisung von %(amount)s ist als ausgeführt bestätigt; "
+                    "die Erstattung ist abgeschlossen.",
+                    amount=euro_text(found.refund.amount_cents),
+                ),
+                "success",
+            )
+            return redirect(url_for("payments_treasury.payment_detail", public_id=found.payment.public_id), 303)
+    elif form.errors:
+        status = 422
+    may_confirm = refunds.may_submit(actor)
+    return render_template("payments/treasury/payout.html", payout=found, form=form, may_confirm=may_confirm), status

@@ -37,6 +37,7 @@ class RemoteState:
 class RemoteRefund:
     provider_reference: str
     status: str  # "pending", "succeeded", "failed"
+    failure_reason: str | None = None
 
 
 class Provider(Protocol):

@@ -175,6 +175,16 @@ class StripeProvider:
 
     # --- for the sweeper ----------------------------------------------------------------------------------
 
+    def refund_state(self, reference: str) -> RemoteRefund:
+        """What Stripe says about a refund now (when its webhook may have been lost)."""
+        found = self._call("retrieve refund", lambda: self.client.v1.refunds.retrieve(reference)).to_dict()
+        reason = found.get("failure_reason")
+        return RemoteRefund(
+            str(found.get("id") or reference),
+            _REFUND_STATUS.get(str(found.get("status")), "pending"),
+            reason if isinstance(reason, str) else None,
+        )
+
     def events_since(self, since: datetime, types: tuple[str, ...] = CHECKOUT_EVENT_TYPES) -> Iterator[dict[str, Any]]:
         """Events Stripe has kept (30 days) of these types since `since`, newest first, as plain dicts."""
         page = self._call(

@@ -2,7 +2,8 @@
 
 A day is a calendar day in Europe/Berlin, from local midnight to local midnight (23 or 25 hours when the
 clocks change). Paid: orders whose payment succeeded that day (whatever happened to them later). Refunded:
-refunds the provider confirmed that day. Outstanding: orders created up to the end of that day and not paid
+refunds the provider confirmed that day, or, for bank transfers, whose transfer back the treasury confirmed that
+day (with the bank's reference of that transfer). Outstanding: orders created up to the end of that day and not paid
 by then, however old (an unsuccessful attempt ends the attempt, not the debt).
 
 The same report feeds the treasury's page, its CSV export for the city's budget and cash system, and
@@ -198,7 +199,8 @@ def day_report(actor: Actor, day: date) -> DayReport:
             references,
             amount_cents=-r.amount_cents,
             provider=BANK if r.payment.method == "bank_transfer" else r.payment.provider,
-            provider_reference=r.provider_reference,
+            # The treasury's own transfer back: the bank's reference, as the statement will show it.
+            provider_reference=r.payout_reference if r.is_manual_payout else r.provider_reference,
             booked_at=r.finished_at,
             refund_id=r.id,
         )

@@ -17,6 +17,8 @@ The provider is never called inside a transaction: approval marks the refund `pe
 `send_approved_refunds` (right after the decision, and from the sweeper) asks the provider with the refund's
 idempotency key and stores the answer. The sandbox confirms at once; Stripe usually answers "pending" and
 confirms by webhook, which arrives through `confirm_refund`. A refund stays pending until the provider confirms.
+A payment that came by bank transfer is the exception: no provider holds its money, so its approved refund is
+never sent; it waits as a manual payout until the treasury confirms its own transfer (payments.services.payouts).
 
 Who may ask: a signed-in treasury person (the approval request is created with the refund, in one transaction),
 or an API client with the scope `payments` and other services through `refund_for_case`: their refunds wait,
@@ -39,9 +41,9 @@ from werkzeug.exceptions import Forbidden
 import payments.actions  # noqa: F401  (declares the audit actions)
 from payments import state
 from payments.errors import PaymentError, PaymentNotFound, ProviderError
-from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from payments.models import MANUAL_PAYOUT_PREFIX, Payment, PaymentStatus, Refund, RefundStatus
 from payments.providers import provider_for
-from payments.services import orders
+from payments.services import orders, payouts
 from payments.services.receipts import euro_text
 from portal.actors import Actor
 from portal.approvals import services as approvals
@@ -295,7 +297,8 @@ def _awaiting(request: ApprovalRequest) -> tuple[Payment, Refund]:
 
 
 def on_approved(actor: Actor, request: ApprovalRequest) -> None:
-    """Approved: the refund is pending and will be sent to the provider once the decision is committed."""
+    """Approved: the refund is pending and will be sent to the provider once the decision is committed; a
+    refund of a bank transfer waits for the treasury's own transfer instead."""
     payment, refund = _awaiting(request)
     refund.status = RefundStatus.PENDING.value
     audit.record(
@@ -307,7 +310,9 @@ def on_approved(actor: Actor, request: ApprovalRequest) -> None:
         amount_cents=refund.amount_cents,
         approval=request.reference,
     )
-    if has_request_context():
+    if payouts.is_manual(payment):
+        payouts.open_payout(actor, payment, refund)
+    elif has_request_context():
         # After the view has returned, i.e. after the decision's commit: the provider is never called while
         # the decision's locks are held, and a rolled-back decision leaves nothing pending to send.
         after_this_request(_send_after_response)
@@ -418,6 +423,13 @@ def send_approved_refunds() -> SendReport:
         if refund is None or refund.status != RefundStatus.PENDING.value or refund.provider_reference:
             continue
         payment = refund.payment
+        if payouts.is_manual(payment):
+            # Approved without its payout opened (before payouts existed): no provider can pay it back.
+            with transaction():
+                payment, refund = _take(refund_id)
+                if refund.status == RefundStatus.PENDING.value and refund.provider_reference is None:
+                    payouts.open_payout(SENDER, payment, refund)
+            continue
         try:
             remote = provider_for(payment.provider).refund(payment, refund)
         except ProviderError:
@@ -581,12 +593,22 @@ def waiting_for_submission(actor: Actor, limit: int = 100) -> list[Refund]:
 
 
 def unfinished(actor: Actor, limit: int = 100) -> list[Refund]:
-    """Approved refunds the provider has not confirmed yet, oldest first (for the treasury's overview)."""
+    """Approved refunds the provider has not confirmed yet, oldest first (for the treasury's overview); the
+    treasury's own transfers are listed by payouts.open_payouts."""
     if not actor.has_role(REQUESTER_ROLE) and not actor.has_role("platform_admin"):
         raise Forbidden()
     return list(
         db.session.scalars(
-            sa.select(Refund).where(Refund.status == RefundStatus.PENDING.value).order_by(Refund.id).limit(limit)
+            sa.select(Refund)
+            .where(
+                Refund.status == RefundStatus.PENDING.value,
+                sa.or_(
+                    Refund.provider_reference.is_(None),
+                    sa.not_(Refund.provider_reference.startswith(MANUAL_PAYOUT_PREFIX, autoescape=True)),
+                ),
+            )
+            .order_by(Refund.id)
+            .limit(limit)
         )
     )
 

@@ -1,14 +1,18 @@
 """The sweeper: finishes what a crash, a lost answer or a missed webhook left unfinished. Safe to run any time.
 
 Run by `flask payments sweep` and periodically by the worker (`sweep()`), it
-1. fetches the checkout events Stripe kept since the oldest unfinished attempt (at most a day back) and
-   applies those we never received by their real ids (a webhook delivered later is then a duplicate);
+1. fetches the checkout events Stripe kept since the oldest unfinished attempt, and the refund events since the
+   oldest refund Stripe has not settled yet (at most a day back), and applies those we never received by their
+   real ids (a webhook delivered later is then a duplicate);
 2. asks again for the checkout of attempts whose provider answer was never stored (same idempotency key, so
    the same Checkout Session), or gives up on those too old to be shown to anyone;
 3. asks the provider about attempts still open after a few minutes and applies what it says as an event
    `sweep:<reference>:<outcome>`. A real webhook for the same outcome may follow; the attempt is finished by
    then, so it changes nothing (and vice versa): whichever comes first wins, once;
-4. fills in the payment method of Stripe payments whose webhook did not name it.
+4. fills in the payment method of Stripe payments whose webhook did not name it;
+5. asks Stripe itself about refunds sent before the event list's window that are still pending here (their
+   news may have been lost while the sweeper did not run), applied as an event `sweep:<refund>:<outcome>`;
+6. sends approved refunds whose sending failed.
 Every change goes through the same services as the webhooks, so it is audited the same way.
 """
 
@@ -21,11 +25,19 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from payments.errors import PaymentError, ProviderError
-from payments.models import AttemptStatus, PaymentAttempt, ProviderEvent
+from payments.models import (
+    MANUAL_PAYOUT_PREFIX,
+    AttemptStatus,
+    Payment,
+    PaymentAttempt,
+    ProviderEvent,
+    Refund,
+    RefundStatus,
+)
 from payments.providers import provider_for
-from payments.providers.stripe_provider import StripeProvider
+from payments.providers.stripe_provider import CHECKOUT_EVENT_TYPES, StripeProvider
 from payments.services import attempts, orders, webhooks
-from payments.services.events import CheckoutEvent, apply_checkout_event
+from payments.services.events import CheckoutEvent, RefundEvent, apply_checkout_event, apply_refund_event
 from portal.actors import Actor
 from portal.extensions import db
 from portal.timeutil import as_utc, utcnow
@@ -43,6 +55,8 @@ RETRY_WINDOW = timedelta(minutes=25)
 # is missing is mostly recent; an attempt older than this is still asked about on its own (step 3), and
 # reading days of events on every run (SEPA debits stay unfinished for days) would cost more than it finds.
 EVENT_LOOKBACK = timedelta(days=1)
+# The clocks of Stripe and of this server are not the same: events are read from a little earlier.
+CLOCK_SKEW = timedelta(minutes=5)
 # Which method paid is looked up for payments this recent (Stripe keeps sessions longer; we need not).
 METHOD_HORIZON = timedelta(days=29)
 BATCH = 200
@@ -64,6 +78,7 @@ class SweepReport:
     expired: int = 0
     methods_filled: int = 0
     refunds_sent: int = 0  # approved refunds handed to the provider (those a failed send left behind)
+    refunds_settled: int = 0  # refunds whose outcome Stripe told us when asked directly (step 5)
     errors: int = 0  # provider unreachable or refusing: tried again on the next run
 
     def __str__(self) -> str:
@@ -81,22 +96,46 @@ def _stale_attempt_ids(now: datetime, stale_after: timedelta) -> list[int]:
     )
 
 
+def _stripe_refunds_unsettled() -> sa.Select:
+    """Refunds sent to Stripe that Stripe has not settled yet as far as we know (the treasury's own transfers of
+    bank-transfer refunds are no business of Stripe's)."""
+    return (
+        sa.select(Refund)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(
+            Payment.provider == "stripe",
+            Refund.status == RefundStatus.PENDING.value,
+            Refund.provider_reference.is_not(None),
+            sa.not_(Refund.provider_reference.startswith(MANUAL_PAYOUT_PREFIX, autoescape=True)),
+        )
+    )
+
+
 def _recover_stripe_events(report: SweepReport, now: datetime) -> None:
-    oldest = db.session.scalar(
+    oldest_attempt = db.session.scalar(
         sa.select(sa.func.min(PaymentAttempt.created_at)).where(
             PaymentAttempt.provider == "stripe", PaymentAttempt.status == AttemptStatus.STARTED.value
         )
     )
-    if oldest is None:
+    sent = sa.func.coalesce(Refund.sent_at, Refund.created_at)
+    oldest_refund = db.session.scalar(_stripe_refunds_unsettled().with_only_columns(sa.func.min(sent)))
+    types: tuple[str, ...] = ()
+    starts: list[datetime] = []
+    if oldest_attempt is not None:
+        types += CHECKOUT_EVENT_TYPES
+        starts.append(as_utc(oldest_attempt))
+    if oldest_refund is not None:
+        types += webhooks.REFUND_EVENT_TYPES
+        starts.append(as_utc(oldest_refund))
+    if not starts:
         return
-    # A little earlier than the attempt itself: the clocks of Stripe and of this server are not the same.
-    since = max(as_utc(oldest) - timedelta(minutes=5), now - EVENT_LOOKBACK)
+    since = max(min(starts) - CLOCK_SKEW, now - EVENT_LOOKBACK)
     try:
         provider = provider_for("stripe")
         assert isinstance(provider, StripeProvider)
         found = [
             event
-            for event in provider.events_since(since)
+            for event in provider.events_since(since, types)
             if webhooks._token(event.get("id")) and webhooks._token(event.get("type"), 100)
         ]
     except ProviderError:
@@ -211,8 +250,45 @@ def sweep(*, now: datetime | None = None, stale_after: timedelta = STALE_AFTER) 
             log.exception("payments sweeper: attempt %s failed", attempt_id)
             report.errors += 1
     _fill_methods(report, now)
+    _ask_about_old_refunds(report, now)
     _send_refunds(report)
     return report
+
+
+def _ask_about_old_refunds(report: SweepReport, now: datetime) -> None:
+    """Refunds sent before the event list's window (step 1 sees news from within it only) are asked about
+    one by one, so that a lost webhook never leaves a refund pending for good, however long the sweeper was off."""
+    sent = sa.func.coalesce(Refund.sent_at, Refund.created_at)
+    old = db.session.scalars(
+        _stripe_refunds_unsettled().where(sent < now - EVENT_LOOKBACK + CLOCK_SKEW).order_by(Refund.id).limit(BATCH)
+    ).all()
+    if not old:
+        return
+    try:
+        provider = provider_for("stripe")
+        assert isinstance(provider, StripeProvider)
+    except ProviderError:
+        report.errors += 1
+        return
+    for refund in old:
+        reference = refund.provider_reference or ""
+        try:
+            remote = provider.refund_state(reference)
+        except ProviderError:
+            report.errors += 1
+            return
+        if remote.status not in ("succeeded", "failed"):
+            continue  # still under way at Stripe (a bank refund can take days)
+        event = RefundEvent(
+            provider="stripe",
+            event_id=f"sweep:{reference}:{remote.status}",
+            type="refund.failed" if remote.status == "failed" else "refund.updated",
+            refund_reference=reference,
+            status=remote.status,
+            failure_reason=webhooks._token(remote.failure_reason, 200),
+            refund_id=refund.id,
+        )
+        report.refunds_settled += apply_refund_event(SWEEPER, event) == "applied"
 
 
 def _send_refunds(report: SweepReport) -> None:

@@ -196,3 +196,45 @@ def test_the_treasury_finds_the_payment_and_puts_a_services_refund_up(page: Page
     page.wait_for_url(f"**/admin/kasse/zahlungen/{public_id}")
     expect(page.locator("main")).to_contain_text("T-2026-000077")
     assert_accessible(page, "treasury payment page")
+
+
+def test_the_treasury_transfers_a_refund_of_a_bank_transfer_back_and_confirms_it(page: Page, live_server: LiveServer):
+    from payments.services import refunds, statements
+    from portal.actors import Actor
+    from portal.approvals.services import decide
+    from portal.references import format_kassenzeichen
+    from tests.builders import PASSWORD
+    from tests.payments.builders import make_payment, make_treasurer
+    from tests.payments.test_statements import german_csv
+
+    with live_server.app.app_context():
+        tina, theo = make_treasurer(), make_treasurer("kasse2@stadt.example", "Theo Kasse")
+        payment = make_payment(purpose="Sondernutzung Erika", amount_cents=4500, case_reference="T-2026-000088")
+        shown = format_kassenzeichen(payment.kassenzeichen)
+        statement = german_csv([("27.11.2026", "Erika Mustermann", f"Kassenzeichen {shown}", "45,00")])
+        statements.import_statement(Actor.for_user(tina), "umsaetze.csv", statement)
+        refund = refunds.request_refund(Actor.for_user(tina), payment.public_id, 4500, "Antrag zurückgenommen")
+        decide(Actor.for_user(theo), refund.approval_request_id, approve=True)
+        public_id, secret = payment.public_id, tina.totp_secret
+    sign_in(page, live_server, "kasse@stadt.example", PASSWORD, secret)
+
+    goto(page, live_server("/admin/kasse/"))
+    due = page.get_by_role("table", name="Rücküberweisungen offen")
+    expect(due.get_by_role("row", name=shown)).to_contain_text("DE89 3704 0044 0532 0130 00")
+    assert_accessible(page, "treasury start page with a payout due")
+    due.get_by_role("link", name=f"Rücküberweisung ausgeführt – {shown}").click()
+    expect(page.locator("h1")).to_contain_text("Rücküberweisung")
+    expect(page.locator("main")).to_contain_text("Erika Mustermann")
+    assert_accessible(page, "payout page")
+
+    page.get_by_role("button", name="Rücküberweisung ausgeführt").click()
+    expect(page.locator("#error-summary")).to_contain_text("Referenz der Überweisung")
+    assert_accessible(page, "payout page with an error")
+    page.fill("#bank_reference", "UEB-2026-4711")
+    page.get_by_role("button", name="Rücküberweisung ausgeführt").click()
+
+    page.wait_for_url(f"**/admin/kasse/zahlungen/{public_id}")
+    expect(page.locator("main")).to_contain_text("als ausgeführt bestätigt")
+    expect(page.locator("main")).to_contain_text("UEB-2026-4711")
+    assert _stand(page) == "Erstattet"
+    assert_accessible(page, "treasury payment page after the payout")

@@ -223,3 +223,84 @@ def test_the_sweeper_sends_approved_refunds_left_behind(app):
     db.session.expire_all()
     assert db.session.get(Refund, refund.id).status == "succeeded"
     assert sweep().refunds_sent == 0
+
+
+# --- refunds whose news from Stripe was lost -------------------------------------------------------------
+
+
+def _pending_stripe_refund(client, stripe_double, amount_cents: int = 2000):
+    """A Stripe payment, paid by webhook, with an approved refund Stripe answered "pending" for."""
+    from payments.models import Refund
+    from payments.services import refunds
+    from portal.actors import Actor
+    from portal.approvals.services import decide
+    from tests.payments.builders import make_treasurer
+
+    payment = make_payment(amount_cents=7000)
+    assert deliver(client, stripe_double.pay(_started(payment))).status_code == 200
+    stripe_double.refund_status = "pending"  # a refund Stripe settles later, and says so by webhook
+    tina, theo = make_treasurer("tina@stadt.example", "Tina"), make_treasurer("theo@stadt.example", "Theo")
+    refund = refunds.request_refund(Actor.for_user(tina), payment.public_id, amount_cents, "Antrag zurückgenommen")
+    decide(Actor.for_user(theo), refund.approval_request_id, approve=True)
+    assert refunds.send_approved_refunds().sent == 1
+    db.session.expire_all()
+    refund = db.session.get(Refund, refund.id)
+    assert refund.status == "pending" and refund.provider_reference in stripe_double.refunds
+    return payment, refund
+
+
+def _refund(refund):
+    db.session.expire_all()
+    return db.session.get(type(refund), refund.id)
+
+
+def test_a_refund_whose_webhook_was_lost_is_recovered_from_stripes_event_list(app, client, stripe_double):
+    payment, refund = _pending_stripe_refund(client, stripe_double)
+    event = stripe_double.settle_refund(refund.provider_reference, "succeeded")  # the webhook never arrived
+
+    report = sweep()
+
+    assert (report.events_recovered, report.errors) == (1, 0)
+    assert _refund(refund).status == "succeeded"
+    db.session.expire_all()
+    paid = db.session.get(type(payment), payment.id)
+    assert (paid.status, paid.refunded_cents) == ("partially_refunded", 2000)
+    [listed] = stripe_double.calls("GET", "/v1/events")
+    assert "refund.updated" in listed.params["types"] and "checkout.session.completed" not in listed.params["types"]
+    assert int(listed.params["created"]["gte"]) <= int(refund.sent_at.timestamp())
+    assert not [r for r in stripe_double.requests if r.path.startswith("/v1/refunds/")]  # the list sufficed
+    assert deliver(client, event).get_json()["outcome"] == "duplicate"
+    assert sweep().events_recovered == 0
+
+
+def test_a_refund_still_pending_at_stripe_stays_pending_and_is_no_error(app, client, stripe_double):
+    _payment, refund = _pending_stripe_refund(client, stripe_double)
+
+    report = sweep()
+
+    assert (report.events_recovered, report.errors) == (0, 0)
+    assert _refund(refund).status == "pending"
+
+
+def test_a_refund_settled_while_the_sweeper_was_off_for_days_is_asked_for_directly(app, client, stripe_double):
+    from payments.models import Payment
+
+    payment, refund = _pending_stripe_refund(client, stripe_double)
+    sent_long_ago = utcnow() - timedelta(days=3)
+    refund.sent_at = sent_long_ago
+    db.session.commit()
+    event = stripe_double.settle_refund(refund.provider_reference, "failed", "expired_or_canceled_card")
+    # Stripe's news is two days old: outside the day the event list is read back.
+    stripe_double.events[-1]["created"] = int((utcnow() - timedelta(days=2)).timestamp())
+
+    report = sweep()
+
+    assert (report.refunds_settled, report.events_recovered, report.errors) == (1, 0, 0)
+    assert [r.path for r in stripe_double.requests if r.path.startswith("/v1/refunds/")] == [
+        f"/v1/refunds/{refund.provider_reference}"
+    ]
+    refund = _refund(refund)
+    assert (refund.status, refund.failure_reason) == ("failed", "expired_or_canceled_card")
+    assert db.session.get(Payment, payment.id).refund_reserved_cents == 0  # the money can be refunded again
+    assert deliver(client, event).get_json()["outcome"] == "no_change"
+    assert sweep().refunds_settled == 0
