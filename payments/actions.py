@@ -1,5 +1,8 @@
 """The payments service's audit actions."""
 
+from flask_babel import lazy_gettext as _l
+
+from portal.audit.queries import describe_action
 from portal.audit.registry import declare
 
 declare(
@@ -68,3 +71,23 @@ declare(
     ["day", "format", "rows"],
     "The day's reconciliation (payments, refunds, outstanding orders) was exported",
 )
+
+# How the payer reads these in Mein Konto → Protokoll (the events carry the payer as subject).
+_PAYER_TEXTS = {
+    "payment.created": _l("Zahlung angelegt (Kassenzeichen vergeben)"),
+    "payment.status_changed": _l("Stand einer Zahlung geändert"),
+    "payment.attempt_started": _l("Bezahlvorgang begonnen"),
+    "payment.attempt_finished": _l("Früherer Bezahlvorgang beendet"),
+    "payment.bank_line_assigned": _l("Überweisung einer Zahlung zugeordnet"),
+    "payment.refund_requested": _l("Erstattung beantragt"),
+    "payment.refund_submitted": _l("Erstattung zur Freigabe vorgelegt"),
+    "payment.refund_approved": _l("Erstattung freigegeben"),
+    "payment.refund_rejected": _l("Erstattung abgelehnt"),
+    "payment.refund_sent": _l("Erstattung an den Zahlungsdienst übergeben"),
+    "payment.refund_payout_due": _l("Erstattung wartet auf Rücküberweisung durch die Stadtkasse"),
+    "payment.refund_paid_out": _l("Erstattung von der Stadtkasse zurücküberwiesen"),
+    "payment.refund_succeeded": _l("Erstattung ausgezahlt"),
+    "payment.refund_failed": _l("Erstattung fehlgeschlagen"),
+}
+for _action, _text in _PAYER_TEXTS.items():
+    describe_action(_action, _text)
