@@ -238,3 +238,22 @@ def test_meine_termine_lists_a_signed_in_citizens_bookings_accessibly(page: Page
     expect(page.locator("main table")).to_contain_text(reference)
     expect(page.locator("main table")).to_contain_text("Bürgerbüro Nord")
     assert_accessible(page, "Meine Termine")
+
+
+def test_a_services_hint_reads_as_lines_under_its_name_also_on_a_phone(page: Page, live_server: LiveServer):
+    from portal.extensions import db
+
+    with live_server.app.app_context():
+        offers = make_offers()
+        offers.id_card.description = "Bitte bringen Sie ein biometrisches Foto und Ihren alten Ausweis mit."
+        db.session.commit()
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        goto(page, live_server("/termine/buchen"))
+        hint = page.locator(".field-check-hint").first
+        label = page.get_by_text("Personalausweis beantragen", exact=True)
+        hint_box, label_box = hint.bounding_box(), label.bounding_box()
+        assert hint_box and label_box
+        # Under the label, as wide as the text column: not squeezed into the checkbox's 32 px column.
+        assert hint_box["x"] == pytest.approx(label_box["x"], abs=2), width
+        assert hint_box["width"] > 200, (width, hint_box)
