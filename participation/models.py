@@ -97,6 +97,8 @@ class Consultation(Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Data minimisation: when its contributions were detached from the accounts that wrote them.
+    authors_detached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     proposal_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     comment_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     support_count: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -172,6 +174,10 @@ class Proposal(Model):
     support_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     comment_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     answer_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # support threshold reached
+    # The latest official answer and progress note (participation.models_results), kept with the update.
+    answer_status: Mapped[str | None] = mapped_column(sa.String(16))
+    implementation_status: Mapped[str | None] = mapped_column(sa.String(16))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -203,14 +209,15 @@ class Support(Model):
 
 
 class Comment(Model):
-    """A comment on a consultation, a proposal or (later) a paragraph of a draft; replies up to depth 2."""
+    """A comment on a consultation, a proposal or a paragraph of its draft text; replies up to depth 2."""
 
     __tablename__ = "participation_comment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("participation_consultation.id"))
     proposal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("participation_proposal.id"))
-    paragraph_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # A paragraph of the consultation's draft text (participation.models_surveys.DraftParagraph); replies keep it.
+    paragraph_id: Mapped[int | None] = mapped_column(sa.ForeignKey("participation_draft_paragraph.id"))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("participation_comment.id"))
     root_id: Mapped[int | None] = mapped_column(sa.ForeignKey("participation_comment.id"))  # the top-level one
     depth: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -238,6 +245,7 @@ class Comment(Model):
         sa.Index("ix_participation_comment_thread", "proposal_id", "parent_id", "id"),
         sa.Index("ix_participation_comment_consultation", "consultation_id", "proposal_id", "parent_id", "id"),
         sa.Index("ix_participation_comment_parent", "parent_id", "id"),
+        sa.Index("ix_participation_comment_paragraph", "paragraph_id", "parent_id", "id"),
     )
 
     @property

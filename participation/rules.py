@@ -7,7 +7,7 @@ form shows the message next to the action, the API returns it as the problem's d
 
 The checks, in order: the consultation is published (not_published) and not over (closed); the action is open
 in the phase in force (phase_closed, saying when it opens or when it closed); the actor may take part
-(sign_in_required, guests_comment_only, verified_required). Moderation's user blocks (blocked) come in wave 2.
+(sign_in_required, guests_comment_only, blocked: a moderator's block, verified_required).
 """
 
 from __future__ import annotations
@@ -104,6 +104,27 @@ def is_verified(user: Any) -> bool:
     return any(level and any(word in level.lower() for word in VERIFIED_LEVEL_WORDS) for level in levels)
 
 
+def blocked_until(user_id: int, now: datetime | None = None) -> datetime | None:
+    """When the person's block (participation.models_moderation.UserBlock) ends, if one holds `now`."""
+    from participation.models_moderation import UserBlock
+
+    return db.session.scalar(
+        sa.select(sa.func.max(UserBlock.until)).where(
+            UserBlock.user_id == user_id, UserBlock.lifted_at.is_(None), UserBlock.until > (now or utcnow())
+        )
+    )
+
+
+def blocked_refusal(until: datetime) -> Refusal:
+    return Refusal(
+        "blocked",
+        _l(
+            "Die Moderation hat Ihr Konto bis zum %(when)s für die Mitwirkung an Beteiligungsverfahren gesperrt.",
+            when=_when(until),
+        ),
+    )
+
+
 def _when(value: datetime) -> str:
     return to_berlin(value).strftime("%d.%m.%Y, %H:%M Uhr")
 
@@ -143,6 +164,9 @@ def refusal(actor: Actor, consultation: Consultation, action: str, now: datetime
                 _l("Ohne Anmeldung können Sie nur kommentieren. Melden Sie sich an, um mehr zu tun."),
             )
         return Refusal("sign_in_required", _l("Bitte melden Sie sich an, um mitzumachen."))
+    until = blocked_until(user.id, now)
+    if until is not None:
+        return blocked_refusal(until)
     if consultation.audience == Audience.VERIFIED and not is_verified(user):
         return Refusal(
             "verified_required",

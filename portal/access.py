@@ -27,12 +27,14 @@ class AccessRule:
     scope: str | None = None
     # Reachable by signed-in staff who still have to set up two-factor authentication.
     before_mfa: bool = False
+    # kind "token" only: without a bearer token, a signed-in browser session will do (portal.api checks its CSRF).
+    session: bool = False
 
     def describe(self) -> str:
         if self.kind == "role":
             return "role:" + "|".join(sorted(self.roles))
         if self.kind == "token":
-            return f"token:{self.scope}"
+            return f"token:{self.scope}" + ("|signed_in" if self.session else "")
         return self.kind
 
 
@@ -57,6 +59,12 @@ def roles(*names: str) -> Callable[[F], F]:
 def token(scope: str) -> Callable[[F], F]:
     """A bearer token carrying this scope (Authorization: Bearer sp_...)."""
     return _declare(AccessRule("token", scope=scope))
+
+
+def token_or_signed_in(scope: str) -> Callable[[F], F]:
+    """A bearer token carrying this scope, or else a signed-in session: API routes a person uses from their
+    browser as well as from a client holding a personal token (participation's proposals, comments, supports)."""
+    return _declare(AccessRule("token", scope=scope, session=True))
 
 
 # Holding any role, core or service-declared (see portal.declarations).
@@ -88,6 +96,8 @@ def _enforce() -> Any:
         current_app.logger.error("route %s has no access rule; refused", request.endpoint)
         abort(403)
     if rule.kind == "token":
+        if rule.session and current_user.is_authenticated and not _bearer():
+            return _mfa_gate(rule)
         from portal.accounts.tokens import authenticate_request
 
         authenticate_request(rule.scope or "")
@@ -103,6 +113,10 @@ def _enforce() -> Any:
     if rule.kind == "staff" and not current_user.is_staff:
         abort(403)
     return _mfa_gate(rule)
+
+
+def _bearer() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
 def _mfa_gate(rule: AccessRule) -> Any:

@@ -6,6 +6,7 @@ consultations.py (the department's consultation managers, or a platform admin; r
     publish(actor, id) / close(actor, id) / archive(actor, id) -> Consultation
     list_consultations(status="open"|"upcoming"|"closed", *, district=None, topic=None) -> list[Consultation]
     filter_options() -> (districts, topics); get_by_slug(actor, slug); managed_consultations(actor)
+    managed_departments(actor) -> list[Department]; get_managed(actor, id) -> Consultation      (manager pages)
 
 phases.py (the same managers; participation.rules.phase_in_force / open_actions say what is open now):
     add_phase(actor, consultation_id, *, kind, title, starts_at, ends_at, description="", actions=None) -> Phase
@@ -27,10 +28,49 @@ supports.py: support(actor, proposal_id) -> SupportResult; withdraw(actor, propo
 
 comments.py:
     create_comment(actor, consultation_id, *, body, proposal_id=None, parent_id=None, stance=None,
-                   pseudonym=None, guest_name=None) -> Comment
+                   pseudonym=None, guest_name=None, paragraph_id=None) -> Comment   a paragraph: "comment_draft"
     edit_comment(actor, comment_id, *, body, stance=None) -> Comment       author, within PARTICIPATION_EDIT_MINUTES
-    list_comments(actor, consultation_id, *, proposal_id=None, cursor=None, limit=20, replies=3) -> Page[CommentItem]
+    list_comments(actor, consultation_id, *, proposal_id=None, cursor=None, limit=20, replies=3, paragraph_id=None)
+        -> Page[CommentItem]; action_for(comment) -> the rules' action for answering or editing it
     list_replies(actor, comment_id, *, cursor=None, limit=20, replies=3) -> Page[CommentItem]
+
+contributions.py (the citizens' pages): get_comment(actor, comment_id) -> CommentInContext (the comment as its
+    thread shows it, with its consultation and proposal); my_participation(actor) -> MyParticipation
+
+moderation.py (kind "proposal" | "comment"; moderators everywhere, managers in their department's consultations):
+    flag(actor, kind, id, *, reason, text="") -> Flag                  signed in, once, not one's own; opens a case
+    hide(actor, kind, id, *, reason, text="") / restore(actor, kind, id, *, text="") / publish(actor, kind, id)
+    dismiss(actor, kind, id, *, text="") -> ModerationCase             counters follow every change of state
+    open_pending_case(consultation, contribution)                     called when a pending contribution is written
+moderation_queue.py: queue(actor, *, consultation_id=None) -> list[QueueEntry]; get_case(actor, kind, id);
+    statistics(actor, *, consultation_id=None) -> list[ModerationStats]; published_contribution(actor, kind, id)
+moderation_people.py: author_notice(actor, kind, id); appeal(actor, kind, id, *, text) (once);
+    decide_appeal(actor, appeal_id, *, grant, note); appeals(actor); block_author(actor, kind, id, *, days, reason);
+    lift_block(actor, block_id); blocks(actor)                        blocks: moderators (and platform admins) only
+
+answers.py (the consultation's managers; while published or closed; the author is the audit subject):
+    answer(actor, proposal_id, status, text) -> ProposalUpdate        accepted | under_review | rejected
+    add_progress(actor, proposal_id, status, text) -> ProposalUpdate  only while the latest answer is accepted
+    history(proposal_id) -> list[HistoryEntry]                       oldest first, signed by the department
+    awaiting_answer(actor, consultation_id) -> list[Proposal]; answer_list(actor, consultation_id, *, show, status,
+    page); answer_case(actor, consultation_id, reference)
+detach.py: detach_authors(now=None) -> DetachReport   consultations closed PARTICIPATION_DETACH_AFTER_DAYS ago
+
+exports.py (those who moderate the consultation: its managers, moderators, platform admins; audited, no authors):
+    export_csv(actor, consultation_id, table_name) -> ExportFile    vorschlaege|kommentare|unterstuetzungen|umfrage
+    export_xlsx(actor, consultation_id) -> ExportFile                 one sheet per table
+report.py: council_report(actor, consultation_id, language) -> CouncilReport   the council's PDF (report_figures.py)
+
+surveys.py (questions: the consultation's managers, until a phase opening "answer_survey" starts and nobody answered):
+    add_question / update_question(actor, id, QuestionDraft) -> SurveyQuestion; remove_question; move_question(.., step)
+    list_questions(actor, consultation_id); questions_editable(consultation); has_answered(actor, consultation_id)
+    answer_survey(actor, consultation_id, {question_id: option id(s) | value | text}) -> SurveyResponse
+        once per person (already_answered, 409); SurveyInvalid (422) with .errors {question_id: message}
+survey_results.py: survey_results(actor, consultation_id) -> SurveyResults   public once the survey is over,
+    managers any time (with free texts); results_public(consultation); text_answers(actor, question_id, *, cursor)
+drafts.py (the consultation's managers, until a phase opening "comment_draft" starts and nobody commented):
+    save_draft(actor, consultation_id, text) -> list[DraftParagraph]   blank lines split; "§ 3 Heading" numbers
+    list_paragraphs(actor, consultation_id); get_paragraph(actor, consultation_id, id); split_draft(text)
 
 Errors: participation.errors.ParticipationError (field, message, code, status); ActionRefused when the rules
 (participation.rules.refusal) refuse; werkzeug's NotFound / Forbidden for what the actor may not see or do.

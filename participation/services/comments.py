@@ -1,4 +1,6 @@
-"""Comments on a consultation or a proposal: threaded three levels deep, with a stance, editable for a while.
+"""Comments on a consultation, a proposal or a paragraph of its draft text: threaded three levels deep, with a
+stance, editable for a while. A draft's paragraph is commented in a phase that opens "comment_draft" (the
+paragraph counts its published comments), everything else in one that opens "comment".
 
 A page of a thread is a cursor over one level (top-level comments, or one comment's replies) in id order, with
 the first few replies of each item (and theirs) loaded alongside, one window-function query per level: a fixed
@@ -30,7 +32,8 @@ from participation.models import (
     Proposal,
     Stance,
 )
-from participation.services import pseudonyms
+from participation.models_surveys import DraftParagraph
+from participation.services import moderation, pseudonyms
 from participation.services.common import (
     Page,
     bump,
@@ -92,11 +95,34 @@ def _published_proposal(consultation_id: int, proposal_id: int) -> Proposal:
     return proposal
 
 
-def _parent(consultation_id: int, proposal_id: int | None, parent_id: int) -> Comment:
+def action_for(comment: Comment) -> str:
+    """The rules' action under which this comment is written, answered and edited."""
+    return rules.COMMENT_DRAFT if comment.paragraph_id is not None else rules.COMMENT
+
+
+def _action(paragraph_id: int | None, parent_id: int | None) -> str:
+    """The action a new comment needs: a reply joins its parent's paragraph (which never changes, so it may be
+    read before the consultation is locked)."""
+    if paragraph_id is None and parent_id is not None:
+        parent = db.session.get(Comment, parent_id)
+        paragraph_id = parent.paragraph_id if parent is not None else None
+    return rules.COMMENT_DRAFT if paragraph_id is not None else rules.COMMENT
+
+
+def _paragraph(consultation_id: int, paragraph_id: int) -> DraftParagraph:
+    paragraph = db.session.get(DraftParagraph, paragraph_id, populate_existing=True)
+    if paragraph is None or paragraph.consultation_id != consultation_id:
+        raise NotFound()
+    return paragraph
+
+
+def _parent(consultation_id: int, proposal_id: int | None, parent_id: int, paragraph_id: int | None = None) -> Comment:
     parent = db.session.get(Comment, parent_id, populate_existing=True)
     if parent is None or parent.consultation_id != consultation_id:
         raise NotFound()
     if proposal_id is not None and parent.proposal_id != proposal_id:
+        raise NotFound()
+    if paragraph_id is not None and parent.paragraph_id != paragraph_id:
         raise NotFound()
     if parent.depth >= MAX_DEPTH:
         raise ParticipationError(
@@ -119,14 +145,22 @@ def create_comment(
     stance: str | None = None,
     pseudonym: str | None = None,
     guest_name: str | None = None,
+    paragraph_id: int | None = None,
 ) -> Comment:
-    """Comment on the consultation (or on one of its proposals), or reply to a comment (depth at most 2).
+    """Comment on the consultation (or on one of its proposals, or on a paragraph of its draft text), or reply to
+    a comment (depth at most 2).
 
-    Refused with the rules' message outside a phase that opens "comment". A signed-in person appears under
-    their pseudonym (`pseudonym` chooses it with their first contribution); a guest under `guest_name`.
+    Refused with the rules' message outside a phase that opens "comment" ("comment_draft" for a paragraph). A
+    signed-in person appears under their pseudonym (`pseudonym` chooses it with their first contribution); a
+    guest under `guest_name`.
     """
     consultation = visible_consultation(actor, consultation_id)
-    check_allowed(actor, consultation, rules.COMMENT, "body")
+    if proposal_id is not None and paragraph_id is not None:
+        raise ParticipationError(
+            "paragraph_id", _l("Kommentieren Sie einen Vorschlag oder einen Absatz."), "bad_target"
+        )
+    action = _action(paragraph_id, parent_id)
+    check_allowed(actor, consultation, action, "body")
     text = plain_text(body, "body", COMMENT_BODY_MAX)
     chosen_stance = _stance(stance)
     guest = None
@@ -138,23 +172,27 @@ def create_comment(
     def work() -> Comment:
         with transaction():
             locked = load_consultation(consultation_id, for_update=True)
-            check_allowed(actor, locked, rules.COMMENT, "body")
-            parent = _parent(locked.id, proposal_id, parent_id) if parent_id is not None else None
+            check_allowed(actor, locked, action, "body")
+            parent = _parent(locked.id, proposal_id, parent_id, paragraph_id) if parent_id is not None else None
             on_proposal = parent.proposal_id if parent is not None else proposal_id  # a reply joins its parent's
             proposal = _published_proposal(locked.id, on_proposal) if on_proposal is not None else None
+            on_paragraph = parent.paragraph_id if parent is not None else paragraph_id
+            paragraph = _paragraph(locked.id, on_paragraph) if on_paragraph is not None else None
             pending = guest is not None or locked.premoderation
             if not pending:
                 if parent is not None:
                     bump(parent, "reply_count", 1)
                 if proposal is not None:
                     bump(proposal, "comment_count", 1)
+                if paragraph is not None:
+                    bump(paragraph, "comment_count", 1)
                 bump(locked, "comment_count", 1)
             if actor.user is not None:
                 pseudonyms.ensure(actor, pseudonym)
             comment = Comment(
                 consultation_id=locked.id,
                 proposal_id=on_proposal,
-                paragraph_id=parent.paragraph_id if parent else None,
+                paragraph_id=on_paragraph,
                 parent_id=parent.id if parent else None,
                 root_id=(parent.root_id or parent.id) if parent else None,
                 depth=parent.depth + 1 if parent else 0,
@@ -165,6 +203,9 @@ def create_comment(
                 state=(ContributionState.PENDING if pending else ContributionState.PUBLISHED).value,
             )
             db.session.add(comment)
+            if pending:
+                moderation.open_pending_case(locked, comment)  # the moderators' queue
+            on_draft: dict[str, Any] = {"paragraph": on_paragraph} if on_paragraph is not None else {}
             audit.record(
                 "participation.comment_created",
                 actor,
@@ -175,6 +216,7 @@ def create_comment(
                 parent=comment.parent_id,
                 depth=comment.depth,
                 state=comment.state,
+                **on_draft,
             )
         return comment
 
@@ -194,7 +236,7 @@ def edit_comment(actor: Actor, comment_id: int, *, body: str, stance: str | None
     chosen_stance = _stance(stance)
     with transaction():
         consultation = load_consultation(comment.consultation_id, for_update=True)
-        check_allowed(actor, consultation, rules.COMMENT, "body")
+        check_allowed(actor, consultation, action_for(comment), "body")
         db.session.refresh(comment)
         if comment.state == ContributionState.HIDDEN:
             raise ParticipationError(
@@ -296,15 +338,18 @@ def list_comments(
     cursor: str | None = None,
     limit: int = 20,
     replies: int = REPLIES_SHOWN,
+    paragraph_id: int | None = None,
 ) -> Page[CommentItem]:
-    """One page of the top-level comments on the consultation (or on one proposal), oldest first, each with its
-    first `replies` replies (and theirs)."""
+    """One page of the top-level comments on the consultation (or on one proposal, or one paragraph of its
+    draft), oldest first, each with its first `replies` replies (and theirs)."""
     consultation = visible_consultation(actor, consultation_id)
     where = [Comment.consultation_id == consultation.id, Comment.parent_id.is_(None)]
-    if proposal_id is None:
-        where += [Comment.proposal_id.is_(None), Comment.paragraph_id.is_(None)]
-    else:
+    if proposal_id is not None:
         where.append(Comment.proposal_id == proposal_id)
+    elif paragraph_id is not None:
+        where.append(Comment.paragraph_id == paragraph_id)
+    else:
+        where += [Comment.proposal_id.is_(None), Comment.paragraph_id.is_(None)]
     return _page(actor, where, cursor, limit, replies)
 
 

@@ -39,6 +39,13 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _of_type(value: Any, kind: type) -> bool:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        return False
+    # A number no id or counter can reach would only fail in the database (SQLite: OverflowError, a 500).
+    return not isinstance(value, int) or abs(value) < 2**63
+
+
 def decode_cursor(cursor: str | None, *types: type) -> tuple[Any, ...] | None:
     """The values a cursor carries, checked against `types`; ParticipationError (400) for a bad one."""
     if not cursor:
@@ -46,12 +53,12 @@ def decode_cursor(cursor: str | None, *types: type) -> tuple[Any, ...] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         values = None
     if (
         not isinstance(values, list)
         or len(values) != len(types)
-        or not all(isinstance(v, t) and not isinstance(v, bool) for v, t in zip(values, types, strict=True))
+        or not all(_of_type(v, t) for v, t in zip(values, types, strict=True))
     ):
         raise ParticipationError("cursor", _l("Diese Seite gibt es nicht."), "bad_cursor", 400)
     return tuple(values)

@@ -279,13 +279,45 @@ def get_by_slug(actor: Actor, slug: str) -> Consultation:
 
 
 def managed_consultations(actor: Actor) -> list[Consultation]:
-    """Every consultation the actor manages, in all states, newest first (a platform admin: all)."""
+    """Every consultation the actor manages, in all states, newest first (a platform admin: all); phases and
+    department loaded alongside (three queries for the whole list)."""
     if actor.user is None or actor.token is not None:
         raise Forbidden()
-    query = sa.select(Consultation).order_by(Consultation.created_at.desc(), Consultation.id.desc())
+    query = (
+        sa.select(Consultation)
+        .order_by(Consultation.created_at.desc(), Consultation.id.desc())
+        .options(selectinload(Consultation.phases), selectinload(Consultation.department))
+    )
     if not actor.has_role(rules.ADMIN_ROLE):
         departments = [m.department_id for m in actor.user.memberships if m.role == rules.MANAGER_ROLE]
         if not departments:
             raise Forbidden()
         query = query.where(Consultation.department_id.in_(departments))
     return list(db.session.scalars(query))
+
+
+def managed_departments(actor: Actor) -> list[Department]:
+    """The departments the actor may draft consultations for: where they are consultation manager (a platform
+    admin: every department), by name."""
+    if actor.user is None or actor.token is not None:
+        return []
+    query = sa.select(Department).order_by(Department.name)
+    if not actor.has_role(rules.ADMIN_ROLE):
+        ids = {m.department_id for m in actor.user.memberships if m.role == rules.MANAGER_ROLE}
+        if not ids:
+            return []
+        query = query.where(Department.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+def get_managed(actor: Actor, consultation_id: int) -> Consultation:
+    """A consultation for its managers' pages, in any state, with its phases: 404 if there is none, 403 for
+    anyone who does not manage it."""
+    consultation = db.session.scalar(
+        sa.select(Consultation).where(Consultation.id == consultation_id).options(selectinload(Consultation.phases))
+    )
+    if consultation is None:
+        raise NotFound()
+    if not rules.is_manager(actor, consultation.department_id):
+        raise Forbidden()
+    return consultation

@@ -27,7 +27,7 @@ from participation.models import (
     Proposal,
     Support,
 )
-from participation.services import pseudonyms
+from participation.services import moderation, pseudonyms
 from participation.services.common import (
     Page,
     bump,
@@ -157,6 +157,8 @@ def create_proposal(
                 **values,
             )
             db.session.add(proposal)
+            if state == ContributionState.PENDING:
+                moderation.open_pending_case(locked, proposal)  # the moderators' queue
             audit.record(
                 "participation.proposal_created",
                 actor,
@@ -226,6 +228,7 @@ def list_proposals(
     category: str | None = None,
     cursor: str | None = None,
     limit: int = 20,
+    answered: bool | None = None,
 ) -> Page[ProposalItem]:
     """One page of the consultation's proposals: "newest" (created_at desc, id desc) or "supported"
     (support_count desc, id desc). The viewer's own pending proposals are included. Constant queries per page.
@@ -241,12 +244,14 @@ def list_proposals(
     )
     if category:
         query = query.where(Proposal.category == category)
+    if answered is not None:  # with or without the city's official answer (participation.services.answers)
+        query = query.where(Proposal.answer_status.is_not(None) if answered else Proposal.answer_status.is_(None))
     if order == "newest":
         after = decode_cursor(cursor, str, int)
         if after is not None:
             try:
                 created = as_utc(datetime.fromisoformat(after[0]))
-            except ValueError:
+            except (ValueError, OverflowError):  # not a time, or one beyond year 9999 once in UTC
                 raise ParticipationError("cursor", _l("Diese Seite gibt es nicht."), "bad_cursor", 400) from None
             query = query.where(
                 sa.or_(Proposal.created_at < created, sa.and_(Proposal.created_at == created, Proposal.id < after[1]))

@@ -28,6 +28,7 @@ from payments.services import statements
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.extensions import db
+from portal.spreadsheets import formula_safe as _cell  # CSV injection guard
 from portal.timeutil import BERLIN, to_berlin
 from portal.transaction import transaction
 
@@ -238,12 +239,6 @@ def _money(cents: int) -> str:
 
 def _local(moment: datetime | None) -> str:
     return to_berlin(moment).strftime("%Y-%m-%d %H:%M") if moment is not None else ""
-
-
-def _cell(text: str | None) -> str:
-    """Text a spreadsheet must not run as a formula (CSV injection): a leading =, +, -, @ is quoted."""
-    value = text or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def csv_rows(report: DayReport) -> list[list[str]]:
