@@ -45,6 +45,11 @@ declare("dataaccess.agreement_revoked", ["reference", "version", "reason"], "An 
 # Records kept in the portal's own store, and machine clients.
 declare("dataaccess.record_saved", ["dataset", "record_key"], "A record of a dataset was stored or changed")
 declare(
+    "dataaccess.records_purged",
+    ["dataset", "count", "retention_days"],
+    "Records of the portal's own store outlived their dataset's retention period and were deleted",
+)
+declare(
     "dataaccess.client_bound",
     ["client_id", "department_id", "agreement"],
     "An API token was bound to the department (and agreement) it reads for",

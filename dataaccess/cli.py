@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask.cli import AppGroup
 
 dataaccess_cli = AppGroup("dataaccess", help="Datenzugriffe zwischen Ämtern: Fachverfahren anbinden.")
@@ -33,3 +34,26 @@ def bind_client_command(token_id: int, department_slug: str, agreement: str | No
         raise click.ClickException(str(error.message)) from None
     scope = f", nur Vereinbarung {client.agreement_reference}" if client.agreement_reference else ""
     click.echo(f"Zugang {token_id} liest für {department.name} ({department.slug}){scope}.")
+
+
+@dataaccess_cli.command("purge-records")
+def purge_records_command() -> None:
+    """Datensätze löschen, deren Aufbewahrungsfrist (je Datenbestand) abgelaufen ist; läuft auch täglich als Job
+    „dataaccess.purge_records“. Jede Löschung wird je Datenbestand protokolliert."""
+    from dataaccess.services.records import purge_expired_records
+
+    purged = purge_expired_records()
+    if not purged:
+        click.echo("Keine Datensätze über ihrer Aufbewahrungsfrist.")
+    for key, count in purged.items():
+        click.echo(f"{key}: {count} gelöscht")
+
+
+def declare_jobs(app: Flask) -> None:
+    """Retention runs in the worker (`flask jobs run`) once a day."""
+    from datetime import timedelta
+
+    from dataaccess.services.records import purge_expired_records
+    from portal.jobs import Job, declare_job
+
+    declare_job(app, Job("dataaccess.purge_records", timedelta(days=1), purge_expired_records, "dataaccess"))

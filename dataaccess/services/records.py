@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from dataaccess.errors import DataAccessError
 from dataaccess.models import Dataset, DatasetRecord, SubjectKind
 from dataaccess.services.common import clean_text, is_steward_of
 from portal.accounts.models import User
-from portal.actors import Actor
+from portal.actors import SYSTEM, Actor
 from portal.audit import services as audit
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -153,3 +154,32 @@ def put_record(
             department_id=dataset.department_id,
         )
     return record
+
+
+def purge_expired_records(now: datetime | None = None) -> dict[str, int]:
+    """Delete the records of the portal's own store that have outlived their dataset's retention period
+    (counted from the record's last update); one transaction and one audit event per dataset. Returns the
+    number deleted per dataset key. Runs daily as the job `dataaccess.purge_records`."""
+    now = now or utcnow()
+    purged: dict[str, int] = {}
+    for dataset in list(db.session.scalars(sa.select(Dataset).order_by(Dataset.id))):
+        cutoff = now - timedelta(days=dataset.retention_days)
+        with transaction():
+            result = db.session.execute(
+                sa.delete(DatasetRecord)
+                .where(DatasetRecord.dataset_id == dataset.id, DatasetRecord.updated_at < cutoff)
+                .execution_options(synchronize_session=False)
+            )
+            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            if count:
+                audit.record(
+                    "dataaccess.records_purged",
+                    SYSTEM,
+                    target=dataset,
+                    dataset=dataset.key,
+                    count=count,
+                    retention_days=dataset.retention_days,
+                )
+        if count:
+            purged[dataset.key] = count
+    return purged
