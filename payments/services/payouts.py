@@ -36,6 +36,7 @@ from payments.errors import PaymentError, PaymentNotFound
 from payments.models import MANUAL_PAYOUT_PREFIX, Payment, Refund, RefundStatus
 from payments.services import orders, statements
 from payments.services.bank_transfer import compact_iban, group_iban, is_valid_iban
+from payments.services.refund_outcomes import finish_refund, lock_refund
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.extensions import db
@@ -195,7 +196,7 @@ def confirm_payout(actor: Actor, refund_id: int, bank_reference: Any, executed_o
         raise Forbidden()
     reference = _clean_reference(bank_reference)
     with transaction():
-        payment, refund = refunds._take(refund_id)
+        payment, refund = lock_refund(refund_id)
         if not refund.is_manual_payout:
             raise PaymentNotFound()
         if not refund.payout_open or refund.payout_reference is not None:
@@ -218,5 +219,5 @@ def confirm_payout(actor: Actor, refund_id: int, bank_reference: Any, executed_o
             iban=_masked(account),
             iban_source=source,
         )
-        refunds._finish(actor, payment, refund, "succeeded", reason="manual_payout")
+        finish_refund(actor, payment, refund, "succeeded", reason="manual_payout")
     return refund

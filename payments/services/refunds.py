@@ -24,46 +24,48 @@ Who may ask: a signed-in treasury person (the approval request is created with t
 or an API client with the scope `payments` and other services through `refund_for_case`: their refunds wait,
 money reserved, until a treasury person puts them up for approval (`submit_for_approval`), since the core's
 four-eyes rule needs a person as the requester. Either way two people see every refund before money moves.
+
+This module holds asking for a refund and reading them. The approval kind and its callbacks live in
+refund_decisions, sending and the provider's confirmation in refund_sending, the ends of a refund (rejected,
+succeeded, failed) and the lock every refund change takes in refund_outcomes; the names callers use
+(send_approved_refunds, confirm_refund, apply_refund_outcome, register_kind) are importable here.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import after_this_request, has_request_context
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Forbidden
 
 import payments.actions  # noqa: F401  (declares the audit actions)
-from payments import state
-from payments.errors import PaymentError, PaymentNotFound, ProviderError
+from payments.errors import PaymentError
 from payments.models import MANUAL_PAYOUT_PREFIX, Payment, PaymentStatus, Refund, RefundStatus
-from payments.providers import provider_for
-from payments.services import orders, payouts
+from payments.services import orders
 from payments.services.receipts import euro_text
+from payments.services.refund_decisions import (  # register_kind is re-exported: payments.register calls it
+    APPROVAL_KIND,
+    REQUESTER_ROLE,
+    register_kind,  # noqa: F401
+)
+from payments.services.refund_outcomes import lock_refund
+from payments.services.refund_sending import (  # re-exported: the sweeper, webhooks and tests call them here
+    SendReport,  # noqa: F401
+    apply_refund_outcome,  # noqa: F401
+    confirm_refund,  # noqa: F401
+    send_approved_refunds,  # noqa: F401
+)
 from portal.actors import Actor
 from portal.approvals import services as approvals
 from portal.approvals.models import ApprovalRequest
 from portal.audit import services as audit
 from portal.extensions import db
-from portal.references import format_kassenzeichen
-from portal.timeutil import utcnow
 from portal.transaction import transaction
 
-log = logging.getLogger(__name__)
-
-APPROVAL_KIND = "payments.refund"
 SCOPE = "payments"
-REQUESTER_ROLE = "treasury"
 REASON_MAX = 500
-OUTCOMES = ("pending", "succeeded", "failed")
 REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED})
-SENDER = Actor("system", label="payments-refunds")
-BATCH = 50
 
 
 # --- who may ask ------------------------------------------------------------------------------------------
@@ -111,15 +113,6 @@ def _reserve(payment_id: int, amount_cents: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def _release(payment_id: int, amount_cents: int) -> None:
-    db.session.execute(
-        sa.update(Payment)
-        .where(Payment.id == payment_id)
-        .values(refund_reserved_cents=Payment.refund_reserved_cents - amount_cents)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _over_refundable(payment_id: int) -> PaymentError:
@@ -254,7 +247,7 @@ def submit_for_approval(actor: Actor, refund_id: int) -> ApprovalRequest:
     if not may_submit(actor):
         raise Forbidden()
     with transaction():
-        payment, refund = _take(refund_id)
+        payment, refund = lock_refund(refund_id)
         if refund.status != RefundStatus.AWAITING_APPROVAL.value or refund.approval_request_id is not None:
             raise PaymentError("refund", _("Diese Erstattung wartet nicht auf eine Vorlage."), "not_awaiting", 409)
         try:
@@ -271,304 +264,6 @@ def submit_for_approval(actor: Actor, refund_id: int) -> ApprovalRequest:
             approval=request.reference,
         )
     return request
-
-
-# --- the decision (inside the core's deciding transaction) ---------------------------------------------
-
-
-def _take(refund_id: int) -> tuple[Payment, Refund]:
-    """The refund and its payment, both locked, payment first (the order every refund change uses)."""
-    payment_id = db.session.scalar(sa.select(Refund.payment_id).where(Refund.id == refund_id))
-    if payment_id is None:
-        raise PaymentNotFound()
-    payment = orders._lock(payment_id)
-    refund = db.session.scalar(
-        sa.select(Refund).where(Refund.id == refund_id).with_for_update().execution_options(populate_existing=True)
-    )
-    assert refund is not None
-    return payment, refund
-
-
-def _awaiting(request: ApprovalRequest) -> tuple[Payment, Refund]:
-    payment, refund = _take(int(request.payload["refund_id"]))
-    if refund.status != RefundStatus.AWAITING_APPROVAL.value:
-        raise approvals.ApprovalError(_l("Diese Erstattung kann nicht mehr entschieden werden."), "refund_finished")
-    return payment, refund
-
-
-def on_approved(actor: Actor, request: ApprovalRequest) -> None:
-    """Approved: the refund is pending and will be sent to the provider once the decision is committed; a
-    refund of a bank transfer waits for the treasury's own transfer instead."""
-    payment, refund = _awaiting(request)
-    refund.status = RefundStatus.PENDING.value
-    audit.record(
-        "payment.refund_approved",
-        actor,
-        target=refund,
-        subject_user_id=payment.payer_user_id,
-        kassenzeichen=payment.kassenzeichen,
-        amount_cents=refund.amount_cents,
-        approval=request.reference,
-    )
-    if payouts.is_manual(payment):
-        payouts.open_payout(actor, payment, refund)
-    elif has_request_context():
-        # After the view has returned, i.e. after the decision's commit: the provider is never called while
-        # the decision's locks are held, and a rolled-back decision leaves nothing pending to send.
-        after_this_request(_send_after_response)
-
-
-def _send_after_response(response: Any) -> Any:
-    try:
-        send_approved_refunds()
-    except Exception:  # the decision stands; the sweeper sends what is left
-        db.session.rollback()
-        log.exception("sending approved refunds after the decision failed")
-    return response
-
-
-def on_rejected(actor: Actor, request: ApprovalRequest) -> None:
-    payment, refund = _awaiting(request)
-    _close_unapproved(actor, payment, refund, request.decision_note or "rejected")
-
-
-def _close_unapproved(actor: Actor, payment: Payment, refund: Refund, reason: str) -> None:
-    refund.status = RefundStatus.REJECTED.value
-    refund.finished_at = utcnow()
-    _release(payment.id, refund.amount_cents)
-    audit.record(
-        "payment.refund_rejected",
-        actor,
-        target=refund,
-        subject_user_id=payment.payer_user_id,
-        kassenzeichen=payment.kassenzeichen,
-        amount_cents=refund.amount_cents,
-        reason=reason,
-    )
-
-
-def describe(request: ApprovalRequest) -> str:
-    return _(
-        "Erstattung von %(amount)s für Kassenzeichen %(kz)s",
-        amount=euro_text(int(request.payload["amount_cents"])),
-        kz=format_kassenzeichen(str(request.payload["kassenzeichen"])),
-    )
-
-
-def approval_kind() -> approvals.ApprovalKind:
-    return approvals.ApprovalKind(
-        name=APPROVAL_KIND,
-        label=_l("Erstattung einer Zahlung"),
-        decider_roles=(REQUESTER_ROLE,),
-        on_approved=on_approved,
-        on_rejected=on_rejected,
-        describe=describe,
-        # The payer reads the refund's own events in their Protokoll; the approval's would only repeat them.
-        citizen_visible=False,
-    )
-
-
-# --- sending and confirming ---------------------------------------------------------------------------------
-
-
-@dataclass
-class SendReport:
-    sent: int = 0
-    confirmed: int = 0  # the provider's answer already settled it (the sandbox: succeeded)
-    errors: int = 0  # provider unreachable: tried again on the next run
-    released: int = 0  # approvals withdrawn or expired: reservations given back
-
-
-def release_withdrawn() -> int:
-    """Give back the reservations of refunds whose approval request was withdrawn or expired (the core's
-    withdraw has no callback); how many."""
-    ids = list(
-        db.session.scalars(
-            sa.select(Refund.id)
-            .join(ApprovalRequest, ApprovalRequest.id == Refund.approval_request_id)
-            .where(
-                Refund.status == RefundStatus.AWAITING_APPROVAL.value,
-                ApprovalRequest.state.in_(("withdrawn", "expired")),
-            )
-            .limit(BATCH)
-        )
-    )
-    released = 0
-    for refund_id in ids:
-        with transaction():
-            payment, refund = _take(refund_id)
-            if refund.status == RefundStatus.AWAITING_APPROVAL.value:
-                _close_unapproved(SENDER, payment, refund, "approval_withdrawn")
-                released += 1
-    return released
-
-
-def send_approved_refunds() -> SendReport:
-    """Send every approved refund the provider has not been told of yet; safe to run any time, from anywhere.
-
-    Called after an approval and by the sweeper. The provider gets the refund's idempotency key, so asking
-    again after a crash (answer received, not stored) gives the same refund at Stripe, not a second one.
-    """
-    report = SendReport(released=release_withdrawn())
-    ids = list(
-        db.session.scalars(
-            sa.select(Refund.id)
-            .where(Refund.status == RefundStatus.PENDING.value, Refund.provider_reference.is_(None))
-            .order_by(Refund.id)
-            .limit(BATCH)
-        )
-    )
-    for refund_id in ids:
-        refund = db.session.get(Refund, refund_id, populate_existing=True)
-        if refund is None or refund.status != RefundStatus.PENDING.value or refund.provider_reference:
-            continue
-        payment = refund.payment
-        if payouts.is_manual(payment):
-            # Approved without its payout opened (before payouts existed): no provider can pay it back.
-            with transaction():
-                payment, refund = _take(refund_id)
-                if refund.status == RefundStatus.PENDING.value and refund.provider_reference is None:
-                    payouts.open_payout(SENDER, payment, refund)
-            continue
-        try:
-            remote = provider_for(payment.provider).refund(payment, refund)
-        except ProviderError:
-            log.warning("refund %s could not be sent to %s; retried later", refund_id, payment.provider, exc_info=True)
-            db.session.rollback()
-            report.errors += 1
-            continue
-        with transaction():
-            payment, refund = _take(refund_id)
-            if refund.provider_reference is not None or refund.status != RefundStatus.PENDING.value:
-                continue  # another sender, or the provider's webhook, was quicker
-            refund.provider_reference = remote.provider_reference
-            refund.sent_at = utcnow()
-            audit.record(
-                "payment.refund_sent",
-                SENDER,
-                target=refund,
-                subject_user_id=payment.payer_user_id,
-                kassenzeichen=payment.kassenzeichen,
-                amount_cents=refund.amount_cents,
-                provider=payment.provider,
-                provider_reference=remote.provider_reference,
-            )
-            report.sent += 1
-            if remote.status in ("succeeded", "failed"):
-                _finish(SENDER, payment, refund, remote.status, reason="provider_answer")
-                report.confirmed += 1
-    return report
-
-
-def _finish(
-    actor: Actor,
-    payment: Payment,
-    refund: Refund,
-    outcome: str,
-    *,
-    reason: str,
-    event_id: str | None = None,
-    failure_reason: str | None = None,
-) -> None:
-    refund.finished_at = utcnow()
-    if outcome == "succeeded":
-        refund.status = RefundStatus.SUCCEEDED.value
-        db.session.execute(
-            sa.update(Payment)
-            .where(Payment.id == payment.id)
-            .values(refunded_cents=Payment.refunded_cents + refund.amount_cents)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.refresh(payment)
-        audit.record(
-            "payment.refund_succeeded",
-            actor,
-            target=refund,
-            subject_user_id=payment.payer_user_id,
-            kassenzeichen=payment.kassenzeichen,
-            amount_cents=refund.amount_cents,
-            event_id=event_id,
-        )
-        new = state.after_refunds(payment.amount_cents, payment.refunded_cents)
-        orders.move(actor, payment, new, reason="refund_succeeded", refund_id=refund.id, event_id=event_id)
-    else:
-        refund.status = RefundStatus.FAILED.value
-        refund.failure_reason = (failure_reason or reason)[:200]
-        _release(payment.id, refund.amount_cents)
-        audit.record(
-            "payment.refund_failed",
-            actor,
-            target=refund,
-            subject_user_id=payment.payer_user_id,
-            kassenzeichen=payment.kassenzeichen,
-            amount_cents=refund.amount_cents,
-            reason=refund.failure_reason,
-            event_id=event_id,
-        )
-
-
-def apply_refund_outcome(
-    actor: Actor,
-    provider: str,
-    provider_reference: str,
-    outcome: str,
-    event_id: str | None = None,
-    *,
-    refund_id: int | None = None,
-    failure_reason: str | None = None,
-) -> str:
-    """`confirm_refund` inside the caller's transaction (e.g. after recording the provider's event once)."""
-    if outcome not in OUTCOMES:
-        raise ValueError(f"refund outcome must be one of {OUTCOMES}, not {outcome!r}")
-    found = db.session.scalar(
-        sa.select(Refund.id)
-        .join(Payment)
-        .where(Refund.provider_reference == provider_reference, Payment.provider == provider)
-    )
-    if found is None and refund_id is not None:
-        # The provider's news can overtake our storing of its answer; the refund id we sent along finds it.
-        found = db.session.scalar(
-            sa.select(Refund.id)
-            .join(Payment)
-            .where(Refund.id == refund_id, Refund.provider_reference.is_(None), Payment.provider == provider)
-        )
-    if found is None:
-        return "unknown_refund"
-    payment, refund = _take(found)
-    if refund.provider_reference is None:
-        if refund.status != RefundStatus.PENDING.value:
-            return "no_change"  # never sent: news about it cannot be ours
-        refund.provider_reference = provider_reference
-        refund.sent_at = refund.sent_at or utcnow()
-    if outcome == "pending" or refund.status != RefundStatus.PENDING.value:
-        return "no_change"  # a finished refund never changes again; a repeat is a no-op
-    _finish(actor, payment, refund, outcome, reason="provider_event", event_id=event_id, failure_reason=failure_reason)
-    return "applied"
-
-
-def confirm_refund(
-    actor: Actor,
-    provider: str,
-    provider_reference: str,
-    outcome: str,
-    event_id: str | None = None,
-    *,
-    refund_id: int | None = None,
-    failure_reason: str | None = None,
-) -> str:
-    """The provider's word on a refund: pending → succeeded (the payment becomes partially refunded or
-    refunded) or failed (the reservation is released). Idempotent: a repeat, or news about a finished refund,
-    changes nothing. Returns "applied", "no_change" or "unknown_refund"."""
-    with transaction():
-        return apply_refund_outcome(
-            actor,
-            provider,
-            provider_reference,
-            outcome,
-            event_id,
-            refund_id=refund_id,
-            failure_reason=failure_reason,
-        )
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -611,7 +306,3 @@ def unfinished(actor: Actor, limit: int = 100) -> list[Refund]:
             .limit(limit)
         )
     )
-
-
-def register_kind(app: Any) -> None:
-    approvals.register_kind(app, approval_kind())

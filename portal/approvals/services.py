@@ -23,236 +23,43 @@ outbox or in a job that reads the approved state.
 them on their own, not inside another transaction. `create_request` is `request_approval` inside the caller's
 transaction, for a service whose own change must commit together with the request. What the callback needs
 later goes into the payload.
+
+This module holds deciding (`decide`, `withdraw`, `close_request`) and the lists people work from. The kinds
+and their registry live in portal.approvals.kinds, asking in portal.approvals.requesting, ApprovalError in
+portal.approvals.errors; their names are importable here as before.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 import sqlalchemy as sa
-from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
 import portal.approvals.actions  # noqa: F401  (declares the audit actions)
-from portal import declarations
 from portal.actors import Actor
+from portal.approvals.errors import FORBIDDEN_CODES, ApprovalError  # noqa: F401  (re-exported)
+from portal.approvals.kinds import (  # re-exported: services register their kinds here
+    ApprovalKind,
+    citizen_of,
+    get_kind,
+    kind_label,  # noqa: F401
+    register_kind,  # noqa: F401
+    registered_kinds,
+)
 from portal.approvals.models import OPEN, ApprovalRequest
+from portal.approvals.requesting import (  # re-exported: services and the views ask for approvals here
+    REASON_MAX,  # noqa: F401
+    REFERENCE_PREFIX,  # noqa: F401
+    create_request,  # noqa: F401
+    open_request_for,  # noqa: F401
+    request_approval,  # noqa: F401
+)
 from portal.audit import services as audit
 from portal.extensions import db
-from portal.references import next_reference
 from portal.timeutil import utcnow
 from portal.transaction import transaction
 
-REFERENCE_PREFIX = "FRG"  # Freigabe
-KIND_NAME_RE = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
-REASON_MAX = 2000
 NOTE_MAX = 2000
-SUMMARY_MAX = 500
-_REGISTRY_KEY = "stadtportal_approval_kinds"
-
-
-@dataclass(frozen=True)
-class ApprovalKind:
-    """What a service lets a second person decide.
-
-    name            "<service>.<thing>", e.g. "payments.refund"
-    label           how people call it ("Erstattung"), lazy_gettext
-    decider_roles   any of these roles may decide (never the requester)
-    on_approved     (actor, request) -> None: carries the request out, in the decision's transaction
-    on_rejected     optional, same shape, e.g. to reopen the case
-    on_withdrawn    optional, same shape, when the requester takes the request back (or `close_request` closes it)
-    describe        (request) -> str: the summary the decider reads; stored with the request
-    department_scoped  requests name a department, and a department role counts only there
-    citizen_visible the events carry request.subject_user_id, so the citizen sees them in their Protokoll
-    """
-
-    name: str
-    label: Any
-    decider_roles: tuple[str, ...]
-    on_approved: Callable[[Actor, ApprovalRequest], None]
-    on_rejected: Callable[[Actor, ApprovalRequest], None] | None = None
-    on_withdrawn: Callable[[Actor, ApprovalRequest], None] | None = None
-    describe: Callable[[ApprovalRequest], str] | None = None
-    department_scoped: bool = False
-    citizen_visible: bool = False
-
-
-class ApprovalError(Exception):
-    """A rule refused the request or the decision. `field` names the form field, `code` the rule."""
-
-    def __init__(self, message: Any, code: str, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
-        self.field = field
-
-
-# The refusals that mean "not you": the web answers them with 403.
-FORBIDDEN_CODES = frozenset({"own_request", "not_allowed", "not_requester"})
-
-
-def register_kind(app: Flask, kind: ApprovalKind) -> ApprovalKind:
-    """Make a kind known (call from the service's register(app)); a name used twice stops the start-up."""
-    if not KIND_NAME_RE.fullmatch(kind.name) or len(kind.name) > 64:
-        raise ValueError(f"approval kind {kind.name!r} must look like 'service.thing' (lowercase)")
-    if not kind.decider_roles:
-        raise ValueError(f"approval kind {kind.name!r} names no role that may decide")
-    unknown = sorted(set(kind.decider_roles) - declarations.roles(app).keys())
-    if unknown:
-        raise ValueError(f"approval kind {kind.name!r} names undeclared roles {', '.join(unknown)}; declare them first")
-    registry: dict[str, ApprovalKind] = app.extensions.setdefault(_REGISTRY_KEY, {})
-    if kind.name in registry and registry[kind.name] is not kind:
-        raise ValueError(f"approval kind {kind.name!r} is registered twice")
-    registry[kind.name] = kind
-    return kind
-
-
-def registered_kinds(app: Flask | None = None) -> dict[str, ApprovalKind]:
-    return dict((app or current_app).extensions.get(_REGISTRY_KEY, {}))
-
-
-def get_kind(name: str) -> ApprovalKind | None:
-    return current_app.extensions.get(_REGISTRY_KEY, {}).get(name)
-
-
-def _subject_of(subject: Any) -> tuple[str, str]:
-    if isinstance(subject, tuple) and len(subject) == 2:
-        return str(subject[0]), str(subject[1])
-    table = getattr(subject, "__tablename__", None)
-    identity = getattr(subject, "id", None)
-    if table is None or identity is None:
-        raise TypeError("subject must be a saved model instance or a (type, id) pair")
-    return str(table), str(identity)
-
-
-def _citizen(kind: ApprovalKind | None, request: ApprovalRequest) -> int | None:
-    return request.subject_user_id if kind is not None and kind.citizen_visible else None
-
-
-def request_approval(
-    actor: Actor,
-    kind: str,
-    subject: Any,
-    payload: dict[str, Any],
-    reason: str,
-    *,
-    department_id: int | None = None,
-    subject_user_id: int | None = None,
-    summary: str | None = None,
-) -> ApprovalRequest:
-    """Put `subject` up for a second person's decision; returns the open request (reference FRG-YYYY-NNNNNN).
-
-    The calling service has already checked that `actor` may ask for this. `payload` holds what the
-    callback needs (JSON); `summary` is used when the kind has no `describe`.
-    """
-    with transaction():
-        return create_request(
-            actor,
-            kind,
-            subject,
-            payload,
-            reason,
-            department_id=department_id,
-            subject_user_id=subject_user_id,
-            summary=summary,
-        )
-
-
-def create_request(
-    actor: Actor,
-    kind: str,
-    subject: Any,
-    payload: dict[str, Any],
-    reason: str,
-    *,
-    department_id: int | None = None,
-    subject_user_id: int | None = None,
-    summary: str | None = None,
-) -> ApprovalRequest:
-    """`request_approval` inside the caller's transaction (nothing is committed here).
-
-    For a service whose own change and the request must commit together (a refund that reserves money and
-    waits for approval). Call it before the service's own `audit.record`, as the reference must be taken
-    before the audit chain is locked; an ApprovalError leaves the caller to roll back.
-    """
-    registered = get_kind(kind)
-    if registered is None:
-        raise ApprovalError(_l("Für diesen Vorgang ist keine Freigabe vorgesehen."), "unknown_kind")
-    if actor.user is None or actor.token is not None:
-        raise ApprovalError(_l("Eine Freigabe kann nur eine angemeldete Person beantragen."), "not_allowed")
-    if registered.department_scoped and department_id is None:
-        raise ValueError(f"approval kind {kind!r} is department-scoped: pass department_id")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApprovalError(_l("Geben Sie einen Grund an."), "reason_required", field="reason")
-    if len(reason) > REASON_MAX:
-        raise ApprovalError(
-            _l("Der Grund darf höchstens %(max)s Zeichen lang sein.", max=REASON_MAX), "too_long", field="reason"
-        )
-    json.dumps(payload)  # fails here, not at commit, if the payload cannot be stored
-    subject_type, subject_id = _subject_of(subject)
-    requester_id = actor.user.id
-
-    if _open_request_for(kind, subject_type, subject_id) is not None:
-        raise ApprovalError(_l("Für diesen Vorgang wartet schon eine Freigabe."), "already_open")
-    # The reference before the audit event: counter lock, then audit-chain lock (see portal.references).
-    request = ApprovalRequest(
-        reference=next_reference(REFERENCE_PREFIX),
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        payload=dict(payload),
-        reason=reason,
-        requested_by_id=requester_id,
-        requested_at=utcnow(),
-        department_id=department_id,
-        subject_user_id=subject_user_id,
-        state=OPEN,
-    )
-    text = registered.describe(request) if registered.describe else (summary or f"{registered.label}")
-    request.summary = str(text)[:SUMMARY_MAX]
-    db.session.add(request)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Another request for the same thing was committed a moment ago (the partial unique index).
-        raise ApprovalError(_l("Für diesen Vorgang wartet schon eine Freigabe."), "already_open") from None
-    audit.record(
-        "approval.requested",
-        actor,
-        target=request,
-        subject_user_id=_citizen(registered, request),
-        reference=request.reference,
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        reason=reason,
-        payload=request.payload,
-        department_id=department_id,
-    )
-    return request
-
-
-def _open_request_for(kind: str, subject_type: str, subject_id: str) -> ApprovalRequest | None:
-    return db.session.scalar(
-        sa.select(ApprovalRequest).where(
-            ApprovalRequest.kind == kind,
-            ApprovalRequest.subject_type == subject_type,
-            ApprovalRequest.subject_id == subject_id,
-            ApprovalRequest.state == OPEN,
-        )
-    )
-
-
-def open_request_for(kind: str, subject: Any) -> ApprovalRequest | None:
-    """The request waiting for a decision about `subject`, if any (e.g. to show "Erstattung wartet auf Freigabe")."""
-    return _open_request_for(kind, *_subject_of(subject))
 
 
 def holds_decider_role(actor: Actor, request: ApprovalRequest, kind: ApprovalKind | None = None) -> bool:
@@ -334,7 +141,7 @@ def decide(actor: Actor, request_id: int, approve: bool, note: str = "") -> Appr
             "approval.approved" if approve else "approval.rejected",
             actor,
             target=request,
-            subject_user_id=_citizen(kind, request),
+            subject_user_id=citizen_of(kind, request),
             reference=request.reference,
             kind=request.kind,
             requested_by=request.requested_by_id,
@@ -360,7 +167,7 @@ def withdraw(actor: Actor, request_id: int) -> ApprovalRequest:
             "approval.withdrawn",
             actor,
             target=request,
-            subject_user_id=_citizen(kind, request),
+            subject_user_id=citizen_of(kind, request),
             reference=request.reference,
             kind=request.kind,
         )
@@ -386,7 +193,7 @@ def close_request(actor: Actor, request: ApprovalRequest, note: str) -> bool:
         "approval.closed",
         actor,
         target=request,
-        subject_user_id=_citizen(get_kind(request.kind), request),
+        subject_user_id=citizen_of(get_kind(request.kind), request),
         reference=request.reference,
         kind=request.kind,
         note=note,
@@ -451,8 +258,3 @@ def get_request_for(actor: Actor, request_id: int) -> ApprovalRequest:
     if actor.user.id in (request.requested_by_id, request.decided_by_id) or holds_decider_role(actor, request):
         return request
     raise NotFound()
-
-
-def kind_label(name: str) -> Any:
-    kind = get_kind(name)
-    return kind.label if kind is not None else name

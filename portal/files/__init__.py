@@ -1,6 +1,6 @@
 """Uploaded files: one storage abstraction, content sniffing, limits per use, access-checked downloads.
 
-What a service author uses (see portal.files.services for the details):
+What a service author uses (see portal.files.uploads and portal.files.services for the details):
 
     from portal import files
     from portal.files.policy import MB, UploadPolicy
@@ -29,6 +29,7 @@ from portal.files.services import (
     files_of_user,
     get_file,
     open_for_download,
+    open_stored,
     register_access_rule,
     store_upload,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "get_file",
     "init_app",
     "open_for_download",
+    "open_stored",
     "register_access_rule",
     "store_upload",
 ]
