@@ -79,6 +79,7 @@ benchmark: install-dev ## The benchmarks in benchmarks/ (see its README; needs P
 	$(PY) benchmarks/booking_race.py
 	$(PY) benchmarks/webhooks.py
 	$(PY) benchmarks/data_access.py
+	$(PY) benchmarks/participation_bench.py
 
 clean: ## Remove the virtualenv, front-end packages and the development database
 	rm -rf $(VENV) node_modules instance/stadtportal.sqlite

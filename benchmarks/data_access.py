@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_verify import SERVER_URL, temporary_database
-from data_access_checks import BackendStates, audit_verify, check_round, logged_accesses, rate_limit_count_ms
+from data_access_checks import BackendStates, audit_verify, check_round, logged_accesses, rate_counter
 from webhooks import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
 
 ACCESS_PATH = "/api/v1/dataaccess/access"
@@ -375,7 +375,7 @@ def main() -> int:
                 url, seeded["token_id"], found, http["answered"].pop(found["round"]), args.connections
             )
         warm = logged_accesses(url, seeded["token_id"], "VA-WARM-")
-        rate_count = rate_limit_count_ms(url, seeded["token_id"], seeded["agreement"])
+        rate_count = rate_counter(url, seeded["token_id"], seeded["agreement"])
         verified = audit_verify(cfg)
     pages = ("page_1", "page_last", "me_api")
     checks = {
@@ -386,7 +386,7 @@ def main() -> int:
             k: (counted[f"{k}_few"]["statements"], counted[f"{k}_many"]["statements"]) for k in ("page", "me_api")
         },
         "audit_verify": verified,
-        "rate_limit_count_at_the_end": rate_count,
+        "rate_counter_at_the_end": rate_count,
         "server_errors": http["server_errors"],
     }
     ok = (

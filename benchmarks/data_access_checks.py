@@ -1,5 +1,5 @@
 """What benchmarks/data_access.py checks and samples in the database: each granted access logged once with its
-audit event, the database sessions' waits while the API is loaded, the cost of the hourly limit's count, and
+audit event, the database sessions' waits while the API is loaded, the hourly limit's counter, and
 `flask audit verify`."""
 
 from __future__ import annotations
@@ -96,22 +96,27 @@ class BackendStates(threading.Thread):
         self.join(timeout=10)
 
 
-def rate_limit_count_ms(url: str, token_id: int, reference: str, repeat: int = 20) -> dict[str, float]:
-    """What the hourly limit's count costs once the run has filled the hour: the same WHERE as the access
-    function's (the client's granted accesses under the agreement in the last hour), timed here in SQL."""
+def rate_counter(url: str, token_id: int, reference: str, repeat: int = 20) -> dict[str, float]:
+    """The client's hourly-limit counter once the run has filled the hour (dataaccess.services.rate_limit): how
+    many minutes it holds and how many accesses, and what taking it costs (the access function's upsert, timed
+    here in SQL and rolled back): the same however many accesses the hour holds."""
     engine = sa.create_engine(url)
-    query = sa.text(
-        "SELECT count(id), min(occurred_at) FROM dataaccess_access_log WHERE actor_token_id = :t"
-        " AND agreement_reference = :r AND outcome = 'granted' AND occurred_at > now() - interval '1 hour'"
+    key = {"r": reference, "w": f"token:{token_id}"}
+    take = sa.text(
+        "INSERT INTO dataaccess_rate_counter (agreement_reference, reader, per_minute) VALUES (:r, :w, '{}')"
+        " ON CONFLICT (agreement_reference, reader) DO UPDATE SET per_minute = dataaccess_rate_counter.per_minute"
+        " RETURNING per_minute"
     )
+    read = sa.text("SELECT per_minute FROM dataaccess_rate_counter WHERE agreement_reference = :r AND reader = :w")
     with engine.connect() as conn:
-        rows = conn.execute(query, {"t": token_id, "r": reference}).one()[0]
+        stored = conn.execute(read, key).scalar_one_or_none() or {}
         started = time.perf_counter()
         for _ in range(repeat):
-            conn.execute(query, {"t": token_id, "r": reference}).one()
+            conn.execute(take, key).one()
+            conn.rollback()
         ms = (time.perf_counter() - started) / repeat * 1000
     engine.dispose()
-    return {"rows_counted": rows, "ms": round(ms, 2)}
+    return {"minutes": len(stored), "accesses": sum(stored.values()), "take_ms": round(ms, 2)}
 
 
 def audit_verify(cfg: dict[str, Any]) -> tuple[int, str]:

@@ -14,7 +14,7 @@ def register(app: Flask) -> None:
     """Plug the service in: models, audit actions, the agreement's two approval kinds, the API scope, the DZV
     reference prefix. The home page's card leads the citizen to their Datenzugriffe page."""
     import dataaccess.actions  # noqa: F401  (declares the audit actions and their texts for the citizen)
-    from dataaccess import models  # noqa: F401  (for the metadata and migrations)
+    from dataaccess import models, models_rate  # noqa: F401  (for the metadata and migrations)
     from dataaccess.services import agreements
     from portal.declarations import Scope, declare_scope
     from portal.references import register_prefix
@@ -47,6 +47,7 @@ def _register_citizen(app: Flask) -> None:
     register_api_blueprint(app, api.me_blp)
     gdpr.register(app)
     app.cli.add_command(cli.dataaccess_cli)
+    cli.declare_jobs(app)
     demo.register_fee_provider(app)
     add_demo_hook(app, demo.load)
     add_account_link(app, "dataaccess_citizen.my_accesses", _l("Datenzugriffe"))

@@ -12,9 +12,9 @@ SERVICE = "participation"
 
 def register(app: Flask) -> None:
     """Plug the service in: models, audit actions, the consultation managers' role, the edit window, the VOR
-    reference prefix. Announced as planned ("Bald online") until its pages exist."""
+    reference prefix, and the pages, API, jobs and demo of each part (see the _register_* functions below)."""
     import participation.actions  # noqa: F401  (declares the audit actions and their texts for the citizen)
-    from participation import models, models_moderation, models_results, models_surveys  # noqa: F401  (migrations)
+    from participation import models, models_moderation, models_readers, models_results, models_surveys  # noqa: F401  (migrations)
     from participation.rules import MANAGER_ROLE
     from participation.services.proposals import REFERENCE_PREFIX
     from portal.declarations import Role, Setting, declare_role, declare_setting
@@ -38,6 +38,8 @@ def register(app: Flask) -> None:
     _register_results(app)
     _register_surveys(app)
     _register_api(app)
+    _register_readers(app)
+    _register_demo(app)
     add_landing(
         app,
         Landing(
@@ -45,7 +47,6 @@ def register(app: Flask) -> None:
             _l("Beteiligung"),
             _l("An Bürgerbeteiligungen der Stadt mitwirken: Vorschläge, Kommentare, Unterstützung."),
             "participation.index",
-            available=False,
         ),
     )
 
@@ -60,10 +61,26 @@ def _register_surveys(app: Flask) -> None:
     app.register_blueprint(views_surveys_manage.bp)
 
 
+def _register_demo(app: Flask) -> None:
+    """Its part of `flask demo load`: three consultations (open, upcoming, closed) with contributions."""
+    from participation import demo
+    from portal.demo import add_demo_hook
+
+    add_demo_hook(app, demo.load)
+
+
+def _register_readers(app: Flask) -> None:
+    """Council read access: a consultation's figures for the accounts its managers named, at
+    /beteiligung/<slug>/kennzahlen, and granting it under /admin/beteiligung/<id>/lesezugriff."""
+    from participation import views_readers
+
+    app.register_blueprint(views_readers.bp)
+
+
 def _register_api(app: Flask) -> None:
     """The JSON API at /api/v1/participation: reading is public; taking part needs a signed-in person or a
-    person's token with the scope `participation`."""
-    from participation import api, api_contribute  # noqa: F401  (api_contribute adds its routes to api.blp)
+    person's token with the scope `participation`; so do the exports for staff."""
+    from participation import api, api_contribute, api_exports  # noqa: F401  (they add their routes to api.blp)
     from portal.api import register_api_blueprint
     from portal.declarations import Scope, declare_scope
 
@@ -82,10 +99,15 @@ def _register_manage(app: Flask) -> None:
 
 
 def _register_citizen(app: Flask) -> None:
-    """The citizens' pages at /beteiligung/ and "Meine Beteiligung" on Mein Konto."""
-    from participation import views_contribute, views_public
+    """The citizens' pages at /beteiligung/ and "Meine Beteiligung" on Mein Konto; the images of published
+    proposals at /beteiligung/bilder/<key> (and of others for those who moderate them, via /dateien/<key>)."""
+    from participation import views_contribute, views_images, views_public
+    from participation.services import images
+    from portal.files import register_access_rule
     from portal.services_registry import add_account_link
 
+    register_access_rule(images.IMAGE_PURPOSE, images.staff_may_read)
+    app.register_blueprint(views_images.bp)
     app.register_blueprint(views_public.bp)
     app.register_blueprint(views_contribute.bp)
     add_account_link(app, "participation_contribute.mine", _l("Meine Beteiligung"))

@@ -140,3 +140,29 @@ declare(
 )
 
 describe_action("participation.survey_answered", _l("Sie haben an einer Umfrage teilgenommen"))
+
+# Council read access and identity look-ups (participation.services.readers, moderation_identity). The reader is
+# the subject of their grant; the participant is the subject of a look-up of the account behind their pseudonym,
+# which carries its reason as the purpose their log shows.
+declare(
+    "participation.reader_granted",
+    ["consultation", "department_id"],
+    "A consultation manager let an account read a consultation's figures before it closes",
+)
+declare("participation.reader_revoked", ["consultation", "department_id"], "A reader's access to the figures ended")
+declare(
+    "participation.identity_revealed",
+    [*_MODERATED, "case", "reason", "department_id"],
+    "A moderator looked up the account (name, email) behind a participant's pseudonym for a moderation case",
+)
+
+describe_action(
+    "participation.reader_granted", _l("Sie können die Kennzahlen eines Beteiligungsverfahrens vorab einsehen")
+)
+describe_action(
+    "participation.reader_revoked", _l("Ihr Zugang zu den Kennzahlen eines Beteiligungsverfahrens wurde beendet")
+)
+describe_action(
+    "participation.identity_revealed",
+    _l("Die Moderation hat für einen Moderationsfall nachgesehen, wer hinter Ihrem Namen in der Beteiligung steht"),
+)

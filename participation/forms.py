@@ -11,14 +11,16 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from participation.errors import ParticipationError
-from participation.models import COMMENT_BODY_MAX, PROPOSAL_BODY_MAX, TITLE_MAX
+from participation.models import COMMENT_BODY_MAX, IMAGE_ALT_MAX, PROPOSAL_BODY_MAX, TITLE_MAX
 from participation.services.comments import GUEST_NAME_MAX
+from participation.services.images import IMAGE_POLICY
 from participation.services.pseudonyms import NAME_MAX
+from portal.files.forms import UploadField
 from portal.maps.fields import GeoJSONField
 
 
@@ -105,9 +107,24 @@ class ProposalForm(_WithPseudonym):
     )
     category = SelectField(_l("Kategorie"), validate_choice=False, validators=[Optional()])
     place = GeoJSONField(_l("Ort"), validators=[Optional()])
+    # The image is checked by its content in the service (participation.services.images), not here.
+    image = UploadField(_l("Bild"), policy=IMAGE_POLICY, required=False)
+    image_alt = StringField(_l("Beschreibung des Bilds"), validators=[Length(max=IMAGE_ALT_MAX)], filters=[_strip])
+    # An image taken in with an earlier submission of this form (a browser never sends a chosen file twice).
+    image_key = HiddenField(filters=[_strip])
+    remove_image = BooleanField(_l("Bild entfernen"))
 
     def offer(self, categories: list[str]) -> None:
         self.category.choices = _choices([("", _l("Bitte wählen"))] + [(c, c) for c in categories])
+
+    @property
+    def image_chosen(self) -> bool:
+        return bool(getattr(self.image.data, "filename", None))
+
+    def validate_image_alt(self, field: StringField) -> None:
+        keeps_image = bool(self.image_key.data) and not self.remove_image.data
+        if (self.image_chosen or keeps_image) and not field.data:
+            raise ValidationError(_l("Beschreiben Sie kurz, was auf dem Bild zu sehen ist."))
 
 
 class CommentForm(_WithPseudonym):

@@ -319,7 +319,7 @@ def erase(actor: Actor, user: User) -> ErasureOutcome:
     """Detach the person's contributions, delete their pseudonym and supports; in the deletion's transaction."""
     supports, uncounted = _remove_supports(user.id)
     # The image of a proposal is the person's upload: the files' own erasure handler deletes it.
-    proposals = _update(Proposal, Proposal.author_id, user.id, author_id=None, image_key=None)
+    proposals = _update(Proposal, Proposal.author_id, user.id, author_id=None, image_key=None, image_alt=None)
     comments = _update(Comment, Comment.author_id, user.id, author_id=None)
     flags = _update(Flag, Flag.reporter_id, user.id, reporter_id=None)
     appeals = _update(Appeal, Appeal.author_id, user.id, author_id=None)

@@ -27,6 +27,7 @@ from portal.timeutil import utcnow
 TITLE_MAX = 200
 PROPOSAL_BODY_MAX = 5000
 COMMENT_BODY_MAX = 4000
+IMAGE_ALT_MAX = 250  # a proposal image's short description, for people who do not see it
 MAX_DEPTH = 2  # 0: top level, 1: a reply, 2: a reply to a reply
 
 
@@ -170,6 +171,7 @@ class Proposal(Model):
     lat: Mapped[float | None] = mapped_column(sa.Float)
     lon: Mapped[float | None] = mapped_column(sa.Float)
     image_key: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("stored_file.key"))
+    image_alt: Mapped[str | None] = mapped_column(sa.String(IMAGE_ALT_MAX))  # set with image_key
     state: Mapped[str] = mapped_column(sa.String(16), default=ContributionState.PUBLISHED.value)
     support_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     comment_count: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -192,6 +194,8 @@ class Proposal(Model):
         # The two orders of the proposal list, each walked by a cursor.
         sa.Index("ix_participation_proposal_newest", "consultation_id", "created_at", "id"),
         sa.Index("ix_participation_proposal_supported", "consultation_id", "support_count", "id"),
+        # The public image route finds the proposal by its image; an image belongs to one proposal only.
+        sa.Index("ix_participation_proposal_image_key", "image_key", unique=True),
     )
 
 

@@ -81,3 +81,10 @@ class AppealDecisionForm(FlaskForm):
         _l("Begründung für die Verfasserin oder den Verfasser"),
         validators=[InputRequired(_l("Begründen Sie die Entscheidung.")), Length(max=REASON_TEXT_MAX)],
     )
+
+
+class RevealForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Warum erfordert dieser Fall, die Person zu kennen?"),
+        validators=[InputRequired(_l("Geben Sie einen Grund an.")), Length(max=REASON_TEXT_MAX)],
+    )

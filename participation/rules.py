@@ -12,8 +12,10 @@ in the phase in force (phase_closed, saying when it opens or when it closed); th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -144,9 +146,39 @@ def _phase_refusal(consultation: Consultation, action: str, now: datetime) -> Re
 
 def refusal(actor: Actor, consultation: Consultation, action: str, now: datetime | None = None) -> Refusal | None:
     """Why `actor` may not do `action` in `consultation` at `now`, or None when they may."""
+    return refusals(actor, consultation, (action,), now)[action]
+
+
+def refusals(
+    actor: Actor, consultation: Consultation, actions: Iterable[str], now: datetime | None = None
+) -> dict[str, Refusal | None]:
+    """`refusal` for several actions at once, as a page asks: the person's block and verification are read once,
+    not once per action (each is a query)."""
+    now = now or utcnow()
+    person = _Person(actor, now)
+    return {action: _refusal(person, consultation, action, now) for action in actions}
+
+
+class _Person:
+    """The acting person's block and verification, each read from the database when first needed, then kept."""
+
+    def __init__(self, actor: Actor, now: datetime) -> None:
+        self.user = actor.user
+        self.now = now
+
+    @cached_property
+    def block_ends(self) -> datetime | None:
+        assert self.user is not None
+        return blocked_until(self.user.id, self.now)
+
+    @cached_property
+    def verified(self) -> bool:
+        return is_verified(self.user)
+
+
+def _refusal(person: _Person, consultation: Consultation, action: str, now: datetime) -> Refusal | None:
     if action not in ACTIONS:
         raise ValueError(f"unknown participation action {action!r}")
-    now = now or utcnow()
     if consultation.state == ConsultationState.DRAFT:
         return Refusal("not_published", _l("Dieses Beteiligungsverfahren ist noch nicht veröffentlicht."))
     if consultation.state != ConsultationState.PUBLISHED:
@@ -154,8 +186,7 @@ def refusal(actor: Actor, consultation: Consultation, action: str, now: datetime
     phase = phase_in_force(consultation, now)
     if phase is None or action not in phase.actions:
         return _phase_refusal(consultation, action, now)
-    user = actor.user
-    if user is None:
+    if person.user is None:
         if consultation.audience == Audience.GUESTS:
             if action == COMMENT:
                 return None
@@ -164,10 +195,10 @@ def refusal(actor: Actor, consultation: Consultation, action: str, now: datetime
                 _l("Ohne Anmeldung können Sie nur kommentieren. Melden Sie sich an, um mehr zu tun."),
             )
         return Refusal("sign_in_required", _l("Bitte melden Sie sich an, um mitzumachen."))
-    until = blocked_until(user.id, now)
+    until = person.block_ends
     if until is not None:
         return blocked_refusal(until)
-    if consultation.audience == Audience.VERIFIED and not is_verified(user):
+    if consultation.audience == Audience.VERIFIED and not person.verified:
         return Refusal(
             "verified_required",
             _l(

@@ -16,7 +16,7 @@ from participation import rules
 from participation.errors import REFUSAL_STATUS, ParticipationError
 from participation.forms import CommentForm, EditCommentForm, ProposalForm, ReplyForm, show_error
 from participation.models import ContributionState
-from participation.services import comments, consultations, contributions, proposals, pseudonyms, supports
+from participation.services import comments, consultations, contributions, images, proposals, pseudonyms, supports
 from participation.views_public import (
     comment_form_for,
     comment_page,
@@ -27,6 +27,7 @@ from participation.views_public import (
 from portal import access
 from portal.actors import Actor, current_actor
 from portal.extensions import limiter
+from portal.files.models import StoredFile
 from portal.forms import ConfirmForm
 from portal.timeutil import utcnow
 
@@ -56,6 +57,31 @@ def _proposal_form(actor: Actor, categories: list[str]) -> ProposalForm:
     return form
 
 
+def _take_image(actor: Actor, consultation_id: int, form: ProposalForm) -> StoredFile | None:
+    """Keep the image of this submission for the next one: a newly chosen file is checked and stored at once
+    (replacing an image taken before), "Bild entfernen" drops it; the form then carries the key. Returns the kept
+    image or None; a refused file's message is put next to the image field."""
+    kept = images.own_image(actor, form.image_key.data)  # a key from the page is only ever the person's own
+    if kept is not None and form.remove_image.data:
+        images.discard_image(actor, kept.key)
+        kept = None
+    if form.image_chosen:
+        try:
+            taken = images.take_image(actor, consultation_id, form.image.data)
+        except ParticipationError as error:
+            show_error(form, error)
+        else:
+            if kept is not None:
+                images.discard_image(actor, kept.key)
+            kept = taken
+            form.image.data = None  # taken in: the file field need not ask for it again
+    form.image_key.data = kept.key if kept is not None else ""
+    form.remove_image.data = False
+    if kept is not None:
+        form.image_alt.flags.required = True
+    return kept
+
+
 @bp.route("/beteiligung/<slug>/vorschlag", methods=["GET", "POST"])
 @access.public
 @limiter.limit(POST_LIMIT, methods=["POST"])
@@ -70,8 +96,13 @@ def propose(slug: str):
         return render_template("participation/propose.html", consultation=consultation, refusal=refusal), status
     form = _proposal_form(actor, consultation.categories)
     similar: list[Any] = []
-    message, status = None, 200
-    if form.validate_on_submit():
+    message, status, image = None, 200, None
+    valid = form.validate_on_submit()
+    csrf = getattr(form, "csrf_token", None)
+    if form.is_submitted() and not (csrf is not None and csrf.errors):  # no file is taken from a forged post
+        image = _take_image(actor, consultation.id, form)
+        valid = valid and not form.image.errors
+    if valid:
         if request.form.get("trotzdem") != "1":
             similar = proposals.similar_proposals(consultation.id, form.title.data)
         if not similar:
@@ -87,6 +118,8 @@ def propose(slug: str):
                     address=place.geocoded.label if place.geocoded is not None else None,
                     lat=point[0],
                     lon=point[1],
+                    image_key=image.key if image is not None else None,
+                    image_alt=form.image_alt.data if image is not None else None,
                     pseudonym=_data(form, "pseudonym"),
                 )
             except ParticipationError as error:
@@ -99,7 +132,12 @@ def propose(slug: str):
     elif form.is_submitted():
         status = 422
     return render_template(
-        "participation/propose.html", consultation=consultation, form=form, similar=similar, message=message
+        "participation/propose.html",
+        consultation=consultation,
+        form=form,
+        similar=similar,
+        message=message,
+        image=image,
     ), status
 
 

@@ -29,7 +29,8 @@ from participation.manage_forms import (
     state_labels,
 )
 from participation.models import Consultation, ConsultationState, Phase, PhaseKind
-from participation.services import consultations
+from participation.reader_forms import ReaderForm
+from participation.services import consultations, readers
 from participation.services import phases as phase_service
 from portal import access
 from portal.actors import current_actor
@@ -137,8 +138,14 @@ def consultation_new():
 @bp.get("/<int:consultation_id>")
 @access.roles(*ROLES)
 def consultation_detail(consultation_id: int):
-    consultation = consultations.get_managed(current_actor(), consultation_id)
-    return render_template("participation/manage/consultation.html", consultation=consultation)
+    actor = current_actor()
+    consultation = consultations.get_managed(actor, consultation_id)
+    return render_template(
+        "participation/manage/consultation.html",
+        consultation=consultation,
+        readers=readers.readers_of(actor, consultation.id),
+        reader_form=ReaderForm(formdata=None),
+    )
 
 
 @bp.route("/<int:consultation_id>/bearbeiten", methods=["GET", "POST"])

@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response
 
 from participation.errors import ParticipationError
 from participation.models_moderation import ContributionKind
-from participation.moderation_forms import AppealForm, BlockForm, FlagForm, HideForm, NoteForm
-from participation.services import moderation, moderation_people, moderation_queue
+from participation.moderation_forms import AppealForm, BlockForm, FlagForm, HideForm, NoteForm, RevealForm
+from participation.services import moderation, moderation_identity, moderation_people, moderation_queue
 from portal import access
 from portal.accounts.services.common import local_path
 from portal.actors import current_actor
@@ -165,7 +165,14 @@ def queue():
     )
 
 
-def case_page(kind: str, contribution_id: int, status: int = 200, **forms: FlaskForm) -> Any:
+def case_page(
+    kind: str,
+    contribution_id: int,
+    status: int = 200,
+    revealed: moderation_identity.Identity | None = None,
+    **forms: FlaskForm,
+) -> Any:
+    """The case page; `revealed` is the account behind the pseudonym, shown only in the response to its look-up."""
     actor = current_actor()
     view = moderation_queue.get_case(actor, kind_of(kind), contribution_id)
     forms.setdefault("hide_form", HideForm(prefix="hide", formdata=None))
@@ -173,6 +180,7 @@ def case_page(kind: str, contribution_id: int, status: int = 200, **forms: Flask
     forms.setdefault("dismiss_form", NoteForm(prefix="dismiss", formdata=None))
     forms.setdefault("publish_form", ConfirmForm(prefix="publish", formdata=None))
     forms.setdefault("block_form", BlockForm(prefix="block", formdata=None))
+    forms.setdefault("reveal_form", RevealForm(prefix="reveal", formdata=None))
     all_errors = [f for form in forms.values() for f in form if f.errors]
     return render_template(
         "participation/moderation/case.html",
@@ -180,6 +188,7 @@ def case_page(kind: str, contribution_id: int, status: int = 200, **forms: Flask
         slug=kind,
         can_block=moderation_people.can_block(actor),
         has_errors=bool(all_errors),
+        revealed=revealed,
         **forms,
         **labels(),
     ), status
@@ -279,3 +288,23 @@ def block(kind: str, contribution_id: int):
         ),
         _("Die Person ist gesperrt. Sie kann bis zum Ende der Sperre nicht mehr mitwirken."),
     )
+
+
+@bp.post(f"/{KIND}/<int:contribution_id>/person")
+@access.roles(*STAFF)
+def reveal(kind: str, contribution_id: int):
+    """The account behind the pseudonym, with a reason; audited, and shown in this response only (no redirect), so
+    that the address and name are not on the case page for whoever opens it next."""
+    form = RevealForm(prefix="reveal")
+    status = 422
+    if form.validate_on_submit():
+        found, status = attempt(
+            form,
+            lambda: moderation_identity.reveal_identity(
+                current_actor(), kind_of(kind), contribution_id, reason=form.reason.data or ""
+            ),
+        )
+        if found is not None:
+            page, ok = case_page(kind, contribution_id, revealed=found)
+            return page, ok, {"Cache-Control": "no-store"}
+    return case_page(kind, contribution_id, status, reveal_form=form)

@@ -19,7 +19,7 @@ from participation import rules
 from participation.errors import ParticipationError
 from participation.forms import CommentForm, ListFilterForm, ProposalFilterForm, ReplyForm
 from participation.models import MAX_DEPTH, Audience, Consultation, ContributionState, Phase, PhaseKind
-from participation.services import answers, comments, consultations, contributions, proposals, pseudonyms
+from participation.services import answers, comments, consultations, contributions, images, proposals, pseudonyms
 from participation.services.contributions import CommentInContext
 from participation.services.proposals import ProposalItem
 from portal import access
@@ -91,7 +91,8 @@ class Possibility:
 def possibilities(actor: Actor, consultation: Consultation) -> list[Possibility]:
     """What the person can do now, for the actions the consultation's timeline offers at all."""
     offered = {a for phase in consultation.phases for a in phase.actions}
-    return [Possibility(a, rules.refusal(actor, consultation, a)) for a in OFFERED if a in offered]
+    refused = rules.refusals(actor, consultation, [a for a in OFFERED if a in offered])
+    return [Possibility(action, refusal) for action, refusal in refused.items()]
 
 
 def comment_form_for(actor: Actor, consultation: Consultation, form_class: type[CommentForm] = CommentForm) -> Any:
@@ -239,7 +240,8 @@ def proposal_page(
             actor, consultation.id, proposal_id=proposal.id, cursor=request.args.get("kommentare")
         )
     )
-    comment_refusal = rules.refusal(actor, consultation, rules.COMMENT)
+    refused = rules.refusals(actor, consultation, (rules.COMMENT, rules.SUPPORT))
+    comment_refusal = refused[rules.COMMENT]
     options = thread_options(
         comment_refusal, url_for("participation.proposal", slug=consultation.slug, reference=proposal.reference)
     )
@@ -256,8 +258,9 @@ def proposal_page(
         item=item,
         proposal=proposal,
         point=point,
-        history=answers.history(proposal.id),  # the official answer and progress notes
-        support_refusal=rules.refusal(actor, consultation, rules.SUPPORT),
+        history=answers.history_of(proposal),  # the official answer and progress notes
+        image=images.image_of(actor, proposal),
+        support_refusal=refused[rules.SUPPORT],
         comment_refusal=comment_refusal,
         thread=thread,
         paged=bool(request.args.get("kommentare")),

@@ -23,7 +23,8 @@ agreements.py (versioned; approved by the owning data steward AND the dpo throug
 
 access.py:
     read(actor, agreement, purpose, case_reference, subject, fields) -> AccessResult   (AccessRefused otherwise)
-  the rules it checks before reading, and what a refused attempt logs: access_checks.py
+  the rules it checks before reading, and what a refused attempt logs: access_checks.py; the hourly limit's
+  counter (one row per agreement and reader, locked from counting to commit): rate_limit.py
 
 records.py (where a dataset's records come from):
     register_provider(app, dataset_key, fetch)      fetch(subject: Subject) -> list[dict]; read-only

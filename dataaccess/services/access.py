@@ -5,7 +5,8 @@
 
 It checks, in this order, and refuses with the first rule that fails (code → HTTP status in
 dataaccess.errors.REFUSAL_STATUS; the rules live in dataaccess.services.access_checks, except the rate limit
-and the use of a citizen's request, which are checked here, inside the read's transaction):
+and the use of a citizen's request, which are checked here, after the records are read and before the access is
+logged):
 
     agreement_required, no_agreement          the agreement named (a reference for the version in force, or a
                                               version's id) exists
@@ -21,15 +22,19 @@ and the use of a citizen's request, which are checked here, inside the read's tr
                                               for machine clients
     citizen_request_missing                   the person's own request, where the agreement requires it
     rate_limited                              the official's (or client's) granted accesses under this
-                                              agreement in the last hour stay below its limit
+                                              agreement in the last hour stay below its limit (counted in
+                                              whole minutes: dataaccess.services.rate_limit)
 
 A granted access returns only the allowed fields asked for and writes its access-log row and audit event
 (PURPOSE, LEGAL_BASIS, DEPARTMENT_ID, subject_user_id) in the same transaction as the read: if writing them
 fails, the transaction rolls back and the caller gets the exception, never the data. A refusal is logged the
 same way (log row outcome "refused", audit outcome "denied") and then raised as AccessRefused.
 
-The rate limit is exact on PostgreSQL: the audit chain's transaction lock, which the access's audit event
-takes anyway, is taken before counting, so two accesses of one official cannot both see the last free slot.
+Everything is one database transaction, in an order that keeps the locks short: the checks and the records
+(reads only), then the reader's rate counter (dataaccess.services.rate_limit: a row lock that only this
+official's or client's other accesses under the agreement wait for, which makes the limit exact on PostgreSQL),
+the citizen's request, and last the audit event (which takes the audit chain's lock: every audited write
+queues on it, so it is taken right before the log row and the commit).
 
 Break-glass (`read(..., breakglass=session_id)`, see dataaccess.services.breakglass): an emergency read without
 an agreement. Checked instead: breakglass_unknown (the session exists), breakglass_not_yours (the person
@@ -41,29 +46,25 @@ access, with the log row's `breakglass_id` set and the audit action "dataaccess.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 import dataaccess.actions  # noqa: F401  (declares the audit actions)
 from dataaccess.errors import REFUSAL_STATUS, AccessRefused
 from dataaccess.models import AccessAgreement, AccessLog, AccessOutcome, BreakGlassSession
-from dataaccess.services import breakglass, citizen_requests
+from dataaccess.services import breakglass, citizen_requests, rate_limit
 from dataaccess.services.access_checks import Attempt, Refusal, check, check_breakglass
 from dataaccess.services.records import Subject, fetch_records
 from portal.actors import Actor
 from portal.audit import services as audit
-from portal.audit.services import CHAIN_LOCK_KEY
 from portal.departments.models import Department
 from portal.extensions import db
-from portal.timeutil import as_utc, utcnow
+from portal.timeutil import utcnow
 from portal.transaction import transaction
 
-RATE_WINDOW = timedelta(hours=1)
 # The refusals only an emergency read (break-glass) can meet, with their HTTP status.
 BREAKGLASS_REFUSAL_STATUS = {"breakglass_unknown": 404, "breakglass_not_yours": 403, "breakglass_expired": 403}
 
@@ -119,9 +120,10 @@ def read(
         raise refused from None
     refused_now: AccessRefused | None = None
     with transaction():
+        records = _records(attempt)  # read before any lock is taken; returned only once the access is logged
         last = _last_check(attempt)
         if last is None:
-            result = _deliver(attempt)
+            result = _deliver(attempt, records)
         else:
             refused_now = _log_refusal(attempt, last)
     if refused_now is not None:
@@ -132,17 +134,21 @@ def read(
 # --- granting -------------------------------------------------------------------------------------------------
 
 
-def _lock_chain() -> None:
-    """Take the audit chain's transaction lock now (audit.record takes it too, later): see the module docstring."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+def _records(attempt: Attempt) -> list[dict[str, Any]]:
+    """The records about the subject, each cut to the fields asked for (all of them allowed by now)."""
+    dataset, subject = attempt.dataset, attempt.subject
+    assert dataset is not None and subject is not None
+    return [{name: row.get(name) for name in attempt.fields} for row in fetch_records(dataset, subject)]
 
 
 def _last_check(attempt: Attempt) -> Refusal | None:
-    """The rules checked inside the read's transaction, just before it reads: why it must not, or None."""
+    """The rules that hold the reader's counter or use up a request, checked last: why it must not, or None.
+
+    A granted access is counted here, in the read's transaction: a refusal (or a failure later on) counts nothing.
+    """
     session = attempt.breakglass
     if session is not None:
-        # Ended by the dpo's review or run out while the checks ran: nothing is read.
+        # Ended by the dpo's review or run out while the checks ran: nothing is returned.
         db.session.refresh(session)
         if not session.is_active(utcnow()):
             return Refusal(
@@ -151,8 +157,10 @@ def _last_check(attempt: Attempt) -> Refusal | None:
         return None
     agreement = attempt.agreement
     assert agreement is not None
-    _lock_chain()
-    retry_after = _retry_after(attempt)
+    reader = rate_limit.reader_of(attempt.actor)
+    assert reader is not None  # only people and clients are admitted
+    window = rate_limit.take(agreement.reference, reader)
+    retry_after = window.retry_after(agreement.rate_limit_per_hour)
     if retry_after is not None:
         return Refusal(
             "rate_limited",
@@ -161,39 +169,15 @@ def _last_check(attempt: Attempt) -> Refusal | None:
         )
     if attempt.citizen_request is not None and not citizen_requests.use_request(attempt.citizen_request):
         return Refusal("citizen_request_missing", _("Die betroffene Person hat diesen Abruf nicht beantragt."))
+    window.count_granted()
     return None
 
 
-def _retry_after(attempt: Attempt) -> int | None:
-    """Seconds until the official (or client) may read again under this agreement; None if within the limit."""
-    agreement, actor = attempt.agreement, attempt.actor
-    assert agreement is not None
-    now = utcnow()
-    if actor.token is not None:
-        whose = AccessLog.actor_token_id == actor.token.id
-    elif actor.user is not None:
-        whose = AccessLog.actor_user_id == actor.user.id
-    else:
-        return None  # never reached: only people and clients are admitted
-    row = db.session.execute(
-        sa.select(sa.func.count(AccessLog.id), sa.func.min(AccessLog.occurred_at)).where(
-            whose,
-            AccessLog.agreement_reference == agreement.reference,
-            AccessLog.outcome == AccessOutcome.GRANTED.value,
-            AccessLog.occurred_at > now - RATE_WINDOW,
-        )
-    ).one()
-    if row[0] < agreement.rate_limit_per_hour:
-        return None
-    oldest = as_utc(row[1]) if isinstance(row[1], datetime) else now
-    return max(1, math.ceil((oldest + RATE_WINDOW - now).total_seconds()))
-
-
-def _deliver(attempt: Attempt) -> AccessResult:
-    """Read the records, then write the access's audit event and log row (in the caller's transaction)."""
+def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
+    """Write the access's audit event and log row (in the caller's transaction), the last statements before its
+    commit: the audit event takes the chain's lock, which every audited write in the portal waits for."""
     agreement, session, dataset, subject = attempt.agreement, attempt.breakglass, attempt.dataset, attempt.subject
     assert dataset is not None and subject is not None
-    records = [{name: row.get(name) for name in attempt.fields} for row in fetch_records(dataset, subject)]
     target: AccessAgreement | BreakGlassSession
     if agreement is not None:
         assert attempt.purpose is not None

@@ -285,7 +285,7 @@ def _check_subject(attempt: Attempt) -> None:
         subject = parse_subject(attempt.raw_subject, dataset.subject_kind)
     except DataAccessError as error:
         raise Refusal("invalid_subject", error.message) from None
-    if subject.user_id is not None and db.session.get(User, subject.user_id) is None:
+    if subject.user_id is not None and db.session.scalar(sa.select(User.id).where(User.id == subject.user_id)) is None:
         raise Refusal("unknown_subject", _("Dieses Bürgerkonto gibt es nicht."))
     attempt.subject = subject
 

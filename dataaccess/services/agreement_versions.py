@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
 from dataaccess.models import AccessAgreement, AgreementState
@@ -69,15 +70,17 @@ def resolve(agreement: Any) -> AccessAgreement | None:
     """The version an access names: an AccessAgreement, its id (int or digits) for that very version, or a
     reference ("DZV-2026-000001") for the version in force — the approved one, else the latest decided one
     (so a revoked agreement says "revoked"), else the latest draft. None when nothing matches."""
+    # The access needs the dataset and the consuming department too: one statement instead of three.
+    with_parts = (joinedload(AccessAgreement.dataset), joinedload(AccessAgreement.consumer_department))
     if isinstance(agreement, AccessAgreement):
-        return db.session.get(AccessAgreement, agreement.id)
+        return db.session.get(AccessAgreement, agreement.id, options=with_parts)
     if isinstance(agreement, str) and agreement.strip().isdigit():
         agreement = int(agreement.strip())
     if isinstance(agreement, int) and not isinstance(agreement, bool):
-        return db.session.get(AccessAgreement, agreement) if 0 < agreement < 2**31 else None
+        return db.session.get(AccessAgreement, agreement, options=with_parts) if 0 < agreement < 2**31 else None
     if not isinstance(agreement, str) or parse_reference(agreement) is None:
         return None
-    found = versions(agreement.strip().upper())
+    found = list(db.session.scalars(_newest_first(agreement.strip().upper()).options(*with_parts)))
     for wanted in (
         lambda a: a.state == AgreementState.APPROVED,
         lambda a: a.state != AgreementState.DRAFT,

@@ -17,11 +17,15 @@ pseudonyms.py: choose(actor, name) -> Pseudonym; get_pseudonym(user_id); check_n
 
 proposals.py:
     create_proposal(actor, consultation_id, *, title, body, category=None, address=None, lat=None, lon=None,
-                    image_key=None, pseudonym=None) -> Proposal
+                    image_key=None, image_alt=None, pseudonym=None) -> Proposal
     similar_proposals(consultation_id, title, *, limit=5) -> list[Proposal]
     list_proposals(actor, consultation_id, *, order="newest"|"supported", category=None, cursor=None, limit=20)
         -> Page[ProposalItem]
     get_proposal(actor, proposal_id) -> ProposalItem; get_by_reference(actor, "VOR-2026-000001")
+
+images.py (a proposal's optional image): take_image(actor, consultation_id, upload) -> StoredFile (before the
+    proposal exists; the form carries its key); own_image(actor, key); discard_image(actor, key);
+    image_of(actor, proposal) -> ProposalImage | None; public_image(key) -> (StoredFile, reference)  published only
 
 supports.py: support(actor, proposal_id) -> SupportResult; withdraw(actor, proposal_id) -> SupportResult;
     supports_of(actor, proposal_ids) -> set[int]
@@ -52,6 +56,7 @@ answers.py (the consultation's managers; while published or closed; the author i
     answer(actor, proposal_id, status, text) -> ProposalUpdate        accepted | under_review | rejected
     add_progress(actor, proposal_id, status, text) -> ProposalUpdate  only while the latest answer is accepted
     history(proposal_id) -> list[HistoryEntry]                       oldest first, signed by the department
+    history_of(proposal) -> list[HistoryEntry]                       the same; no query if never answered
     awaiting_answer(actor, consultation_id) -> list[Proposal]; answer_list(actor, consultation_id, *, show, status,
     page); answer_case(actor, consultation_id, reference)
 detach.py: detach_authors(now=None) -> DetachReport   consultations closed PARTICIPATION_DETACH_AFTER_DAYS ago
@@ -60,6 +65,13 @@ exports.py (those who moderate the consultation: its managers, moderators, platf
     export_csv(actor, consultation_id, table_name) -> ExportFile    vorschlaege|kommentare|unterstuetzungen|umfrage
     export_xlsx(actor, consultation_id) -> ExportFile                 one sheet per table
 report.py: council_report(actor, consultation_id, language) -> CouncilReport   the council's PDF (report_figures.py)
+readers.py (council read access; granting: the consultation's managers; audited, the reader is the subject):
+    grant(actor, consultation_id, email) -> ConsultationReader        an existing account; once while in force
+    revoke(actor, consultation_id, grant_id); readers_of(actor, consultation_id) -> list[ReaderItem]
+    figures(actor, slug) -> Figures; reader_report(actor, slug, language) -> CouncilReport    readers and managers
+        (survey results before they are public, no free texts); may_read(actor, consultation); readable(actor, slug)
+moderation_identity.py: reveal_identity(actor, kind, id, *, reason) -> Identity   the account behind a pseudonym,
+    for those who moderate the consultation, in a moderation case; audited with the participant as subject
 
 surveys.py (questions: the consultation's managers, until a phase opening "answer_survey" starts and nobody answered):
     add_question / update_question(actor, id, QuestionDraft) -> SurveyQuestion; remove_question; move_question(.., step)

@@ -234,6 +234,12 @@ def history(proposal_id: int) -> list[HistoryEntry]:
     ]
 
 
+def history_of(proposal: Proposal) -> list[HistoryEntry]:
+    """`history` for a proposal page: no query for a proposal never answered (a history begins with an answer,
+    which sets `answer_status`; nothing clears it)."""
+    return history(proposal.id) if proposal.answer_status is not None else []
+
+
 def _managed(actor: Actor, consultation_id: int) -> Consultation:
     consultation = load_consultation(consultation_id)
     if not rules.is_manager(actor, consultation.department_id):

@@ -12,6 +12,7 @@ pre-moderated, under the name they give, marked as a guest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from participation.models import (
     Comment,
     ContributionState,
     Proposal,
+    Pseudonym,
     Stance,
 )
 from participation.models_surveys import DraftParagraph
@@ -42,7 +44,6 @@ from participation.services.common import (
     encode_cursor,
     load_consultation,
     page_size,
-    pseudonym_names,
     shown_name,
     visible_consultation,
 )
@@ -274,48 +275,66 @@ def _visible(viewer_id: int | None) -> Any:
     return sa.or_(shown, sa.and_(Comment.state == ContributionState.PENDING, Comment.author_id == viewer_id))
 
 
-def _first_replies(parent_ids: list[int], viewer_id: int | None, per_parent: int) -> list[Comment]:
-    """The first `per_parent` + 1 visible replies of each parent (the extra one says there are more), in one query
-    (a window function)."""
-    if not parent_ids or per_parent <= 0:
-        return []
-    rank = sa.func.row_number().over(partition_by=Comment.parent_id, order_by=Comment.id).label("reply_rank")
-    ranked = sa.select(Comment.id, rank).where(Comment.parent_id.in_(parent_ids), _visible(viewer_id)).subquery()
-    return list(
-        db.session.scalars(
-            sa.select(Comment)
-            .join(ranked, ranked.c.id == Comment.id)
-            .where(ranked.c.reply_rank <= per_parent + 1)
-            .order_by(Comment.id)
+@dataclass(frozen=True)
+class _Level:
+    """The comments a page walks: its filter, their depth, and the order of the index that serves it.
+
+    The order's leading columns are constant under the filter (equal, or all NULL), so it is the id order the cursor
+    needs. Naming them lets PostgreSQL read that index in order: it does not take `IS NULL` as fixing a column, and
+    would otherwise walk the primary key and filter it, tens of thousands of rows for a page of a big thread."""
+
+    where: list[Any]
+    order: list[Any]
+    depth: int
+
+
+def _thread_rows(level: _Level, after: int | None, size: int, viewer_id: int | None, replies: int) -> Sequence[Any]:
+    """One page of a thread level and the replies shown with it, with their authors' pseudonyms, in one query.
+
+    The page: the first `size` + 1 visible comments of the level after the cursor, in id order (the extra one says
+    there is a next page). Below it, level by level down to MAX_DEPTH: the first `replies` + 1 visible replies of
+    each shown comment of the level above (the extra one says there are more), ranked by a window function."""
+    position = sa.func.row_number().over(order_by=level.order).label("position")
+    page_query = sa.select(Comment.id, position).where(*level.where, _visible(viewer_id))
+    if after is not None:
+        page_query = page_query.where(Comment.id > after)
+    page = page_query.order_by(*level.order).limit(size + 1).cte("thread_page")
+    wanted = [sa.select(page.c.id)]
+    parents = sa.select(page.c.id).where(page.c.position <= size)
+    for depth in range(level.depth + 1, MAX_DEPTH + 1 if replies > 0 else level.depth + 1):
+        rank = sa.func.row_number().over(partition_by=Comment.parent_id, order_by=Comment.id).label("reply_rank")
+        ranked = (
+            sa.select(Comment.id, rank).where(Comment.parent_id.in_(parents), _visible(viewer_id)).cte(f"level_{depth}")
         )
-    )
+        wanted.append(sa.select(ranked.c.id).where(ranked.c.reply_rank <= replies + 1))
+        parents = sa.select(ranked.c.id).where(ranked.c.reply_rank <= replies)
+    return db.session.execute(
+        sa.select(Comment, Pseudonym.name)
+        .outerjoin(Pseudonym, Pseudonym.user_id == Comment.author_id)
+        .where(Comment.id.in_(sa.union_all(*wanted) if len(wanted) > 1 else wanted[0]))
+        .order_by(Comment.id)
+    ).all()
 
 
-def _page(actor: Actor, where: list[Any], cursor: str | None, limit: int, replies: int) -> Page[CommentItem]:
+def _page(actor: Actor, level: _Level, cursor: str | None, limit: int, replies: int) -> Page[CommentItem]:
+    """A page of comments of one level, each with its first replies."""
     viewer = actor.user.id if actor.user else None
     size = page_size(limit)
     after = decode_cursor(cursor, int)
-    query = sa.select(Comment).where(*where, _visible(viewer))
-    if after is not None:
-        query = query.where(Comment.id > after[0])
-    rows = list(db.session.scalars(query.order_by(Comment.id).limit(size + 1)))
+    found = _thread_rows(level, after[0] if after is not None else None, size, viewer, replies)
+    names = {c.author_id: name for c, name in found if name is not None}
+    rows = [c for c, _name in found if c.depth == level.depth]
     next_cursor = encode_cursor(rows[size - 1].id) if len(rows) > size else None
     rows = rows[:size]
-    # The replies shown with each item, one query per level below (at most two).
-    levels, more = [rows], set()
-    while levels[-1] and levels[-1][0].depth < MAX_DEPTH and replies > 0:
-        shown: list[Comment] = []
-        per_parent: dict[int | None, int] = {}
-        for reply in _first_replies([c.id for c in levels[-1]], viewer, replies):
-            per_parent[reply.parent_id] = per_parent.get(reply.parent_id, 0) + 1
-            if per_parent[reply.parent_id] > replies:
-                more.add(reply.parent_id)
-            else:
-                shown.append(reply)
-        if not shown:
-            break
-        levels.append(shown)
-    names = pseudonym_names(c.author_id for level in levels for c in level)
+    more: set[int | None] = set()
+    shown: list[Comment] = []
+    per_parent: dict[int | None, int] = {}
+    for reply in (c for c, _name in found if c.depth > level.depth):
+        per_parent[reply.parent_id] = per_parent.get(reply.parent_id, 0) + 1
+        if per_parent[reply.parent_id] > replies:
+            more.add(reply.parent_id)
+        else:
+            shown.append(reply)
 
     def item(comment: Comment) -> CommentItem:
         name = shown_name(comment.author_id, names, comment.guest_name)
@@ -323,10 +342,9 @@ def _page(actor: Actor, where: list[Any], cursor: str | None, limit: int, replie
         unloaded = replies <= 0 and comment.reply_count > 0
         return CommentItem(comment, name, own, more_replies=comment.id in more or unloaded)
 
-    items = {c.id: item(c) for level in levels for c in level}
-    for level in levels[1:]:
-        for comment in level:
-            items[comment.parent_id].replies.append(items[comment.id])  # type: ignore[index]
+    items = {c.id: item(c) for c in [*rows, *shown]}
+    for comment in shown:  # in id order, so each comment's replies are too
+        items[comment.parent_id].replies.append(items[comment.id])  # type: ignore[index]
     return Page([items[c.id] for c in rows], next_cursor)
 
 
@@ -346,11 +364,14 @@ def list_comments(
     where = [Comment.consultation_id == consultation.id, Comment.parent_id.is_(None)]
     if proposal_id is not None:
         where.append(Comment.proposal_id == proposal_id)
+        order = [Comment.proposal_id, Comment.parent_id, Comment.id]  # ix_participation_comment_thread
     elif paragraph_id is not None:
         where.append(Comment.paragraph_id == paragraph_id)
+        order = [Comment.paragraph_id, Comment.parent_id, Comment.id]  # ix_participation_comment_paragraph
     else:
         where += [Comment.proposal_id.is_(None), Comment.paragraph_id.is_(None)]
-    return _page(actor, where, cursor, limit, replies)
+        order = [Comment.consultation_id, Comment.proposal_id, Comment.parent_id, Comment.id]  # …_consultation
+    return _page(actor, _Level(where, order, 0), cursor, limit, replies)
 
 
 def list_replies(
@@ -361,4 +382,5 @@ def list_replies(
     if comment is None:
         raise NotFound()
     visible_consultation(actor, comment.consultation_id)
-    return _page(actor, [Comment.parent_id == comment.id], cursor, limit, replies)
+    level = _Level([Comment.parent_id == comment.id], [Comment.parent_id, Comment.id], comment.depth + 1)
+    return _page(actor, level, cursor, limit, replies)

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
 import participation.actions  # noqa: F401  (declares the audit actions)
@@ -37,6 +37,10 @@ CATEGORIES_MAX = 30
 LIST_STATUSES = ("open", "upcoming", "closed")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+# Fixed first segments of addresses under /beteiligung/ (/beteiligung/kommentare/12, …/melden/…, …/moderation/…,
+# and "konto" kept free): a consultation's address must never be one of them, or it would shadow the fixed
+# route or be shadowed by it. tests/participation/test_consultations.py checks this against the URL map.
+RESERVED_SLUGS = frozenset({"bilder", "kommentare", "konto", "melden", "moderation"})
 
 
 @dataclass
@@ -107,6 +111,7 @@ def _slug_for(title: str) -> str:
     text = unicodedata.normalize("NFKD", title.lower().translate(_UMLAUTS)).encode("ascii", "ignore").decode()
     base = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-") or "verfahren"
     taken = set(db.session.scalars(sa.select(Consultation.slug).where(Consultation.slug.like(f"{base}%"))))
+    taken |= RESERVED_SLUGS  # "kommentare" becomes "kommentare-2"
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
@@ -267,9 +272,16 @@ def filter_options() -> tuple[list[str], list[str]]:
 
 
 def get_by_slug(actor: Actor, slug: str) -> Consultation:
-    """The consultation at its address; a draft only for its managers (others get 404)."""
-    consultation = db.session.scalar(
-        sa.select(Consultation).where(Consultation.slug == slug).options(selectinload(Consultation.phases))
+    """The consultation at its address, with its phases and department (one query); a draft only for its
+    managers (others get 404)."""
+    consultation = (
+        db.session.scalars(
+            sa.select(Consultation)
+            .where(Consultation.slug == slug)
+            .options(joinedload(Consultation.phases), joinedload(Consultation.department))
+        )
+        .unique()
+        .one_or_none()
     )
     if consultation is None:
         raise NotFound()

@@ -5,6 +5,7 @@ that wrote them (issue 9: "author shown as former participant").
 365) and not yet detached, and in one transaction per consultation:
 - proposals and comments lose their author (`author_id` NULL; a guest's name goes too): they appear under
   "Ehemalige Teilnehmende" from then on;
+- proposals lose their image, and the image file is deleted (it is still its author's own upload);
 - supports are deleted: who supported what is no longer needed, and the counters are columns of their own, so
   the figures of the result stay as they were;
 - survey responses lose their account (the answers stay for the results);
@@ -31,9 +32,11 @@ from participation.models import Comment, Consultation, ConsultationState, Propo
 from participation.models_moderation import Appeal, Flag
 from participation.models_surveys import SurveyResponse
 from participation.services.common import load_consultation
+from portal import files
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.extensions import db
+from portal.files.models import StoredFile
 from portal.timeutil import utcnow
 from portal.transaction import transaction
 
@@ -67,6 +70,7 @@ def _rowcount(statement: Any) -> int:
 def detach_contributions(consultation: Consultation) -> dict[str, Any]:
     """Detach every contribution of the (locked) consultation from accounts; the counts per kind of row."""
     proposal_ids = sa.select(Proposal.id).where(Proposal.consultation_id == consultation.id).scalar_subquery()
+    images = _remove_images(consultation)
     counts: dict[str, Any] = {
         "proposals": _rowcount(
             sa.update(Proposal)
@@ -99,8 +103,31 @@ def detach_contributions(consultation: Consultation) -> dict[str, Any]:
             .where(SurveyResponse.consultation_id == consultation.id, SurveyResponse.user_id.is_not(None))
             .values(user_id=None)
         ),
+        "images": images,
     }
     return counts
+
+
+def _remove_images(consultation: Consultation) -> int:
+    """Take the proposals' images off and delete them: each is still its author's own file (portal.files), so
+    keeping it would keep the tie to the account that detaching removes. Counted per image removed."""
+    keys = list(
+        db.session.scalars(
+            sa.select(Proposal.image_key).where(
+                Proposal.consultation_id == consultation.id, Proposal.image_key.is_not(None)
+            )
+        )
+    )
+    if not keys:
+        return 0
+    _rowcount(
+        sa.update(Proposal)
+        .where(Proposal.consultation_id == consultation.id, Proposal.image_key.is_not(None))
+        .values(image_key=None, image_alt=None)
+    )
+    for stored in db.session.scalars(sa.select(StoredFile).where(StoredFile.key.in_(keys))):
+        files.discard_file(DETACHER, stored)
+    return len(keys)
 
 
 def due_consultations(now: datetime | None = None) -> list[int]:

@@ -1,8 +1,9 @@
 """A consultation's contributions as spreadsheets for staff: proposals, comments (with their thread), supports
 and survey answers (participation.services.exports_surveys).
 
-Who: those who moderate the consultation (its department's consultation managers, moderators, platform admins);
-everyone else gets 403, an unknown consultation 404.
+Who: those who moderate the consultation (its department's consultation managers, moderators, platform admins),
+from the pages or through the API with their personal token (`as_person`); everyone else gets 403, an unknown
+consultation 404.
 
 What (issue 9: "without personal data, with moderated items marked"):
 - No author at all: no account id, email or name, no pseudonym, no guest name. Supports and survey answer sets
@@ -65,10 +66,22 @@ STANCE_LABELS = {"pro": "dafür", "neutral": "neutral", "contra": "dagegen"}
 Value = str | int | datetime | date | None
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+API_SCOPE = "participation"  # participation.api.SCOPE
+
+
+def as_person(actor: Actor) -> Actor:
+    """Whom the export's rules see: a staff member's personal API token (scope `participation`) exports what that
+    person may export from the pages, as the API promises; a token of nobody, or of another scope, exports
+    nothing. The audit event still names the token."""
+    if actor.token is not None:
+        if actor.user is None or API_SCOPE not in actor.scopes:
+            return Actor("client", label=actor.label)
+        return Actor.for_user(actor.user)
+    return actor
 
 
 def may_export(actor: Actor, consultation: Consultation) -> bool:
-    return can_moderate(actor, consultation)
+    return can_moderate(as_person(actor), consultation)
 
 
 def exportable(actor: Actor, consultation_id: int) -> Consultation:
@@ -284,7 +297,7 @@ def export_csv(actor: Actor, consultation_id: int, table_name: str) -> ExportFil
         writer = csv.writer(text, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(table.columns)
         count = 0
-        for row in table.rows(consultation, actor):
+        for row in table.rows(consultation, as_person(actor)):
             writer.writerow([_csv_value(value) for value in row])
             count += 1
         text.flush()
@@ -322,7 +335,7 @@ def export_xlsx(actor: Actor, consultation_id: int) -> ExportFile:
             header.append(cell)
         sheet.append(header)
         count = 0
-        for row in table.rows(consultation, actor):
+        for row in table.rows(consultation, as_person(actor)):
             sheet.append([xlsx_cell(sheet, value) for value in row])
             count += 1
         counts[table.key] = count

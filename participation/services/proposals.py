@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
 import participation.actions  # noqa: F401  (declares the audit actions)
@@ -25,9 +26,10 @@ from participation.models import (
     Consultation,
     ContributionState,
     Proposal,
+    Pseudonym,
     Support,
 )
-from participation.services import moderation, pseudonyms
+from participation.services import images, moderation, pseudonyms
 from participation.services.common import (
     Page,
     bump,
@@ -36,7 +38,6 @@ from participation.services.common import (
     encode_cursor,
     load_consultation,
     page_size,
-    pseudonym_names,
     shown_name,
     visible_consultation,
 )
@@ -49,7 +50,6 @@ from portal.timeutil import as_utc
 from portal.transaction import transaction
 
 REFERENCE_PREFIX = "VOR"
-IMAGE_PURPOSE = "participation.proposal_image"
 ORDERS = ("newest", "supported")
 SIMILAR_CANDIDATES = 50
 # Words too common to say two titles are about the same thing.
@@ -95,20 +95,6 @@ def _point(lat: Any, lon: Any) -> tuple[float | None, float | None]:
     return point
 
 
-def _image(actor: Actor, key: str | None) -> str | None:
-    if not key:
-        return None
-    from portal import files
-
-    try:
-        stored = files.get_file(actor, key)
-    except files.FileNotFound:
-        stored = None
-    if stored is None or stored.purpose != IMAGE_PURPOSE or stored.owner_user_id != (actor.user and actor.user.id):
-        raise ParticipationError("image", _l("Dieses Bild gibt es nicht."), "unknown_image")
-    return stored.key
-
-
 def create_proposal(
     actor: Actor,
     consultation_id: int,
@@ -120,11 +106,13 @@ def create_proposal(
     lat: float | None = None,
     lon: float | None = None,
     image_key: str | None = None,
+    image_alt: str | None = None,
     pseudonym: str | None = None,
 ) -> Proposal:
     """Submit a proposal while the phase in force opens "propose"; refused with the rules' message otherwise.
 
-    `pseudonym` is the name to appear under, needed only with the person's first contribution.
+    `pseudonym` is the name to appear under, needed only with the person's first contribution. `image_key` is an
+    image the author took in before (participation.services.images.take_image), `image_alt` its description.
     """
     consultation = visible_consultation(actor, consultation_id)
     check_allowed(actor, consultation, rules.PROPOSE)
@@ -138,13 +126,17 @@ def create_proposal(
     if values["category"] is not None and values["category"] not in consultation.categories:
         raise ParticipationError("category", _l("Wählen Sie eine Kategorie aus der Liste."), "bad_category")
     values["lat"], values["lon"] = _point(lat, lon)
-    values["image_key"] = _image(actor, image_key)
+    values["image_key"], values["image_alt"] = images.check_image(actor, image_key, image_alt)
 
     def work() -> Proposal:
         with transaction():
             locked = load_consultation(consultation_id, for_update=True)
             check_allowed(actor, locked, rules.PROPOSE)
             assert actor.user is not None
+            if values["image_key"] and images.attached(values["image_key"]):  # a double click got there first
+                raise ParticipationError(
+                    "image", _l("Dieses Bild gehört schon zu einem Vorschlag."), "image_taken", 409
+                )
             state = ContributionState.PENDING if locked.premoderation else ContributionState.PUBLISHED
             if state == ContributionState.PUBLISHED:
                 bump(locked, "proposal_count", 1)
@@ -202,22 +194,23 @@ def similar_proposals(consultation_id: int, title: str, *, limit: int = 5) -> li
     return ranked[:limit]
 
 
-def _items(actor: Actor, proposals: list[Proposal]) -> list[ProposalItem]:
-    names = pseudonym_names(p.author_id for p in proposals)
+def _with_names(viewer_id: int | None) -> Any:
+    """Proposals with the pseudonym each appears under and whether the viewer supports it, in the same query."""
+    columns: list[Any] = [Proposal, Pseudonym.name]
+    if viewer_id is not None:
+        supports = sa.exists().where(Support.proposal_id == Proposal.id, Support.user_id == viewer_id)
+        columns.append(supports.label("supported"))
+    return sa.select(*columns).outerjoin(Pseudonym, Pseudonym.user_id == Proposal.author_id)
+
+
+def _item(actor: Actor, row: Any) -> ProposalItem:
+    proposal, name = row[0], row[1]
     viewer = actor.user.id if actor.user else None
-    supported: set[int] = set()
-    if viewer is not None and proposals:
-        supported = set(
-            db.session.scalars(
-                sa.select(Support.proposal_id).where(
-                    Support.user_id == viewer, Support.proposal_id.in_([p.id for p in proposals])
-                )
-            )
-        )
-    return [
-        ProposalItem(p, shown_name(p.author_id, names), p.id in supported, viewer is not None and p.author_id == viewer)
-        for p in proposals
-    ]
+    names = {proposal.author_id: name} if name is not None and proposal.author_id is not None else {}
+    supported = viewer is not None and bool(row[2])
+    return ProposalItem(
+        proposal, shown_name(proposal.author_id, names), supported, viewer is not None and proposal.author_id == viewer
+    )
 
 
 def list_proposals(
@@ -239,9 +232,8 @@ def list_proposals(
         raise ParticipationError("order", _l("Diese Sortierung gibt es nicht."), "bad_order", 400)
     consultation = visible_consultation(actor, consultation_id)
     size = page_size(limit)
-    query = sa.select(Proposal).where(
-        Proposal.consultation_id == consultation.id, _visible_to(actor.user.id if actor.user else None)
-    )
+    viewer = actor.user.id if actor.user else None
+    query = _with_names(viewer).where(Proposal.consultation_id == consultation.id, _visible_to(viewer))
     if category:
         query = query.where(Proposal.category == category)
     if answered is not None:  # with or without the city's official answer (participation.services.answers)
@@ -267,39 +259,44 @@ def list_proposals(
                 )
             )
         query = query.order_by(Proposal.support_count.desc(), Proposal.id.desc())
-    rows = list(db.session.scalars(query.limit(size + 1)))
+    rows = db.session.execute(query.limit(size + 1)).all()
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
-        last = rows[-1]
+        last = rows[-1][0]
         next_cursor = (
             encode_cursor(last.created_at.isoformat(), last.id)
             if order == "newest"
             else encode_cursor(last.support_count, last.id)
         )
-    return Page(_items(actor, rows), next_cursor)
+    return Page([_item(actor, row) for row in rows], next_cursor)
 
 
 def get_proposal(actor: Actor, proposal_id: int) -> ProposalItem:
     """A proposal for its page: published ones for everyone; pending or hidden ones for their author, the
     consultation's managers and moderators (anyone else: 404)."""
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None:
+    return _get(actor, Proposal.id == proposal_id)
+
+
+def get_by_reference(actor: Actor, reference: str) -> ProposalItem:
+    """The proposal with this reference (VOR-2026-000042), under the same rules as `get_proposal`."""
+    return _get(actor, Proposal.reference == reference.strip().upper())
+
+
+def _get(actor: Actor, where: Any) -> ProposalItem:
+    # One query: the proposal with its consultation (kept by the proposal, so later reads of the consultation in
+    # this request find it loaded), the author's pseudonym and the viewer's support.
+    viewer = actor.user.id if actor.user else None
+    row = db.session.execute(_with_names(viewer).where(where).options(joinedload(Proposal.consultation))).first()
+    if row is None:
         raise NotFound()
+    proposal = row[0]
     consultation: Consultation = visible_consultation(actor, proposal.consultation_id)
     if proposal.state != ContributionState.PUBLISHED:
-        own = actor.user is not None and proposal.author_id == actor.user.id
+        own = viewer is not None and proposal.author_id == viewer
         staff = rules.is_manager(actor, consultation.department_id) or (
             actor.token is None and actor.has_role("moderator")
         )
         if not (own or staff):
             raise NotFound()
-    return _items(actor, [proposal])[0]
-
-
-def get_by_reference(actor: Actor, reference: str) -> ProposalItem:
-    """The proposal with this reference (VOR-2026-000042), under the same rules as `get_proposal`."""
-    proposal_id = db.session.scalar(sa.select(Proposal.id).where(Proposal.reference == reference.strip().upper()))
-    if proposal_id is None:
-        raise NotFound()
-    return get_proposal(actor, proposal_id)
+    return _item(actor, row)

@@ -304,9 +304,20 @@ def council_report(actor: Actor, consultation_id: int, language: str = "de") -> 
     """The consultation's council report as a PDF, in German or English; for those who may export its data
     (others: 403). Audited as an export."""
     consultation = exports.exportable(actor, consultation_id)
-    language = language if language in LANGUAGES else "de"
     moderation = figures.moderation_figures(actor, consultation)
-    survey = figures.survey_figures(actor, consultation)
+    return report_of(actor, consultation, language, moderation, figures.survey_figures(actor, consultation))
+
+
+def report_of(
+    actor: Actor,
+    consultation: Consultation,
+    language: str,
+    moderation: ModerationStats | None,
+    survey: SurveyResults | ParticipationError | None,
+) -> CouncilReport:
+    """The report of figures the caller read under its own rules (council_report's, or those of the council's
+    readers in participation.services.readers), audited as an export by `actor`."""
+    language = language if language in LANGUAGES else "de"
     official = figures.official_answers(consultation.id)
     with force_locale(language):
         blocks = [

@@ -142,6 +142,14 @@ def survey_results(actor: Actor, consultation_id: int, *, now: datetime | None =
     public = results_public(consultation, now)
     if not (public or staff):
         raise _not_yet(consultation)
+    return count_results(consultation, public=public, with_texts=staff)
+
+
+def count_results(consultation: Consultation, *, public: bool, with_texts: bool) -> SurveyResults:
+    """The counting behind survey_results, without its check of who may see them: for a caller that made its own
+    (the council's readers, participation.services.readers, see them before the survey ends, without free texts).
+    `with_texts`: list the first free texts of each question."""
+    staff = with_texts
     questions = ordered_questions(consultation.id)
     respondents = db.session.scalar(
         sa.select(sa.func.count(SurveyResponse.id)).where(SurveyResponse.consultation_id == consultation.id)

@@ -3,6 +3,15 @@
 The raw token ("sp_" + 32 random bytes, urlsafe) is returned once at creation and never stored; the
 database keeps its SHA-256 (enough for a high-entropy secret: there is nothing to brute-force) and the
 first characters, so operators can tell tokens apart.
+
+Use of a token is recorded once a minute, not per request (`authenticate_request`): a request a minute or more
+after the last recorded use stamps `last_used_at` and writes a `token.used` audit event (scope and endpoint of
+that request); the requests in between write nothing. A token's every request would otherwise
+update one row and append to the audit chain, serialising all of a client's calls behind the chain's lock.
+Every change a request makes, and every read of another department's data, is audited by its own use case with
+the token as actor (e.g. `dataaccess.record_read`), so the trail still shows each of those; plain reads in
+between (a feed, the catalogue) leave only the per-minute record. A request refused for a missing scope is
+audited every time (`token.used`, outcome denied).
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ TOKEN_PREFIX = "sp_"  # noqa: S105 - a public prefix, not a secret
 DEFAULT_DAYS = 90
 MAX_DAYS = 730
 SHOWN_PREFIX_LENGTH = 10
+# A token's use is stamped and audited at most this often (see the module docstring).
+USE_RECORDED_EVERY = timedelta(minutes=1)
 
 
 class TokenError(Exception):
@@ -180,8 +191,9 @@ def _unauthorized(error: str | None = None) -> Unauthorized:
 def authenticate_request(scope: str) -> ApiToken:
     """Check the request's bearer token for `scope`; raise 401/403 (answered as problem JSON) otherwise.
 
-    Each use is audited and stamps last_used_at in a small transaction of its own, committed before the
-    view runs: the use happened even if the view then fails.
+    The use is recorded as the module docstring says, in a small transaction of its own committed before the
+    view runs (the use happened even if the view then fails); in most requests there is nothing to record and
+    no statement beyond the token's look-up.
     """
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
@@ -189,18 +201,36 @@ def authenticate_request(scope: str) -> ApiToken:
     token = find_valid_token(header[7:].strip())
     if token is None:
         raise _unauthorized("invalid_token")
-    allowed = scope in token.scope_set
-    with transaction():
-        token.last_used_at = utcnow()
-        audit.record(
-            "token.used",
-            Actor.for_token(token),
-            target=token,
-            outcome="success" if allowed else "denied",
-            scope=scope,
-            endpoint=request.endpoint,
-        )
-    if not allowed:
+    if scope not in token.scope_set:
+        _record_use(token, scope, allowed=False)
         raise Forbidden(_l("Dieser Zugang hat nicht den Bereich „%(scope)s“.", scope=scope))
+    last = token.last_used_at
+    if last is None or as_utc(last) <= utcnow() - USE_RECORDED_EVERY:
+        _record_use(token, scope, allowed=True)
     g.api_token = token
     return token
+
+
+def _record_use(token: ApiToken, scope: str, *, allowed: bool) -> None:
+    """Stamp last_used_at unless another request did within the minute, and audit the use if this one did (a
+    refused use always). The UPDATE's condition decides between concurrent first requests: one of them wins."""
+    now = utcnow()
+    with transaction():
+        stamped = db.session.execute(
+            sa.update(ApiToken)
+            .where(
+                ApiToken.id == token.id,
+                sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_RECORDED_EVERY),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if stamped.rowcount == 1 or not allowed:  # type: ignore[attr-defined]
+            audit.record(
+                "token.used",
+                Actor.for_token(token),
+                target=token,
+                outcome="success" if allowed else "denied",
+                scope=scope,
+                endpoint=request.endpoint,
+            )

@@ -1,6 +1,6 @@
 """One official's accesses at the same moment cannot both take the last access the rate limit allows: each
 access runs in its own thread, app context and connection; the first is held inside its transaction, right after
-counting, until the second has started."""
+taking its rate counter, until the second has started."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from dataaccess.errors import AccessRefused
-from dataaccess.services import access
+from dataaccess.services import access, rate_limit
 from portal.accounts.models import User
 from portal.actors import Actor
 from portal.extensions import db
@@ -22,20 +22,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_two_concurrent_accesses_over_the_limit_one_is_refused(app, world, monkeypatch):
-    reference = approved_agreement(world, rate_limit_per_hour=1).reference
+@pytest.mark.parametrize("earlier", [0, 1], ids=["first-accesses-of-the-hour", "after-one-granted-access"])
+def test_two_concurrent_accesses_over_the_limit_one_is_refused(app, world, monkeypatch, earlier):
+    reference = approved_agreement(world, rate_limit_per_hour=earlier + 1).reference
     official_id, citizen_id, purpose = world.official.id, world.citizen.id, world.purpose.code
+    for _ in range(earlier):  # the reader's counter row exists already: the second access waits on its lock
+        access.read(Actor.for_user(world.official), reference, purpose, "VA-0", citizen_id, ["status"])
     first_counted = threading.Event()
-    real_retry_after = access._retry_after
+    real_take = rate_limit.take
 
-    def count_and_linger(attempt):
-        result = real_retry_after(attempt)
+    def count_and_linger(*args):
+        window = real_take(*args)
         if not first_counted.is_set():
             first_counted.set()
             threading.Event().wait(0.5)  # still inside the transaction when the other access arrives
-        return result
+        return window
 
-    monkeypatch.setattr(access, "_retry_after", count_and_linger)
+    monkeypatch.setattr(rate_limit, "take", count_and_linger)
     outcomes: list[str] = []
 
     def read(delay: bool) -> None:
@@ -61,4 +64,4 @@ def test_two_concurrent_accesses_over_the_limit_one_is_refused(app, world, monke
         thread.join(timeout=60)
 
     assert sorted(outcomes) == ["granted", "rate_limited"], outcomes
-    assert sorted(row.outcome for row in log_rows()) == ["granted", "refused"]
+    assert sorted(row.outcome for row in log_rows()) == ["granted"] * (earlier + 1) + ["refused"]

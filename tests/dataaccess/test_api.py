@@ -122,6 +122,21 @@ def test_a_granted_read_returns_only_the_allowed_fields_asked_for_and_is_logged(
     assert log.subject_user_id == world.citizen.id and log.case_reference == CASE
 
 
+def test_each_read_is_audited_naming_the_client_and_the_token_use_once_a_minute(api, world, agreement):
+    from portal.audit.models import AuditEvent
+
+    answers = [api.post(_body(world, agreement, case_reference=f"VA-{n}")).json for n in range(3)]
+
+    db.session.rollback()
+    events = {e.seq: e for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.seq > 0))}
+    token_id = db.session.scalar(sa.select(AccessClient.token_id))
+    reads = [events[answer["audit_seq"]] for answer in answers]
+    assert [(e.action, e.actor_type, e.actor_id) for e in reads] == [
+        ("dataaccess.record_read", "client", f"token:{token_id}")
+    ] * 3
+    assert [e.action for e in events.values()].count("token.used") == 1
+
+
 @pytest.mark.parametrize(
     ("changes", "status", "code"),
     [
@@ -179,7 +194,7 @@ def test_over_the_hourly_limit_the_answer_is_429_with_retry_after(api, world):
         assert api.post(_body(world, limited)).status_code == 200
     response = api.post(_body(world, limited))
     assert (response.status_code, response.json["code"]) == (429, "rate_limited")
-    assert 1 <= int(response.headers["Retry-After"]) <= 3600
+    assert 1 <= int(response.headers["Retry-After"]) <= 3660  # counted by whole minutes: up to an hour and one
     assert [row.outcome for row in log_rows()] == ["granted", "granted", "refused"]
 
 

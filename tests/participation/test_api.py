@@ -179,8 +179,8 @@ def test_the_comments_endpoint_costs_the_same_queries_for_10_and_300_comments(cl
 
     assert len(page["items"]) == 20 and page["next_cursor"]
     assert [len(i["replies"]) for i in page["items"]] == [2] * 20
-    # The proposal with its consultation and author's name; the consultation again (the identity map let go of
-    # it), the page, two levels of replies and their authors' names: 8, however many comments.
+    # The proposal with its consultation and its author's name; the page with two levels of replies and their
+    # authors' names: 2, however many comments.
     assert len(many) == len(few) <= 10, many
 
 

@@ -225,12 +225,13 @@ def test_a_page_of_a_thread_costs_the_same_queries_however_big_the_thread(world)
     assert len(page.items) == 20
     assert [len(i.replies) for i in page.items[:5]] == [3, 3, 3, 3, 0]
     assert all(len(r.replies) == 1 for r in page.items[0].replies)
-    # The consultation, the page, one query per level of replies, the pseudonyms: however many comments.
-    assert len(many) == len(few) == 5
+    # The consultation, then the page with two levels of replies and the authors' pseudonyms in one query (a window
+    # function per level): however many comments.
+    assert len(many) == len(few) == 2
     db.session.expire_all()
     with count_queries() as replies:
         comments.list_replies(ANONYMOUS, page.items[0].comment.id)
-    assert len(replies) == 5  # the comment, the consultation, the page, its replies, the pseudonyms
+    assert len(replies) == 3  # the comment, the consultation, the page with its replies and pseudonyms
 
 
 def test_a_script_in_a_comment_is_kept_as_text_and_shown_escaped(world, app):

@@ -234,3 +234,22 @@ def test_removing_a_phase_is_only_possible_in_a_draft(world):
 
     assert refused.value.code == "not_draft"
     assert [len(c.phases) for c in (fresh(draft), fresh(published))] == [0, 1]
+
+
+def test_a_consultation_never_gets_the_address_of_a_fixed_page_under_beteiligung(app, world, client):
+    # The literal first segments the participation blueprints register under /beteiligung/, from the router.
+    fixed = {
+        segment
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/beteiligung/") and (segment := rule.rule.split("/")[2]) and "<" not in segment
+    }
+    assert {"kommentare", "melden", "moderation"} <= fixed
+    assert fixed <= consultations.RESERVED_SLUGS
+
+    for word in sorted(consultations.RESERVED_SLUGS):
+        made = make_consultation(world, title=word.capitalize())
+
+        assert made.slug == f"{word}-2"
+        assert (
+            f'<h1 class="kern-heading-large">{word.capitalize()}</h1>' in client.get(f"/beteiligung/{made.slug}").text
+        )

@@ -96,6 +96,7 @@ def test_contributions_of_a_consultation_closed_longer_ago_than_the_period_are_d
         "survey_responses": 1,
         "flags": 1,
         "appeals": 1,
+        "images": 0,
     }
 
 

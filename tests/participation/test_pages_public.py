@@ -1,13 +1,12 @@
 """The citizens' pages to read: the list with its filters and the Vorhabenliste, a consultation with its timeline
 and proposals, a proposal with its comments, and a comment with its replies. Everything a participant or a manager
-wrote comes back escaped; a proposal page costs the same queries however long its thread."""
+wrote comes back escaped. (What the pages cost the database: test_pages_statements.py.)"""
 
 from __future__ import annotations
 
 import json
 import re
 
-import pytest
 import sqlalchemy as sa
 
 from participation.models import Comment
@@ -17,7 +16,6 @@ from portal.timeutil import utcnow
 from tests.participation.builders import (
     DAY,
     actor,
-    count_queries,
     make_comment,
     make_consultation,
     make_proposal,
@@ -298,37 +296,6 @@ def test_a_pending_comment_is_seen_only_by_its_author_marked(client, world):
     sign_in(client, world.anna)
     html = _page(client, f"/beteiligung/kommentare/{comment.id}")
     assert "Noch ungeprüft" in html and "wartet auf Freigabe" in html
-
-
-@pytest.mark.parametrize("replies_each", [0, 4])
-def test_the_proposal_page_costs_the_same_queries_for_10_and_200_comments(client, world, replies_each):
-    consultation = make_consultation(world)
-    proposal = make_proposal(world, consultation)
-    url = f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}"
-    sign_in(client, world.ben)
-
-    def grow_to(total: int) -> None:
-        made = db.session.scalar(sa.select(sa.func.count(Comment.id)))
-        while made < total:
-            top = make_comment(world, consultation, proposal_id=proposal.id, body=f"Kommentar {made}")
-            made += 1
-            for n in range(min(replies_each, total - made)):
-                make_comment(world, consultation, world.ben, parent_id=top.id, body=f"Antwort {n}")
-                made += 1
-
-    def queries() -> int:
-        db.session.expire_all()
-        with count_queries() as statements:
-            assert client.get(url).status_code == 200
-        return len(statements)
-
-    grow_to(10)
-    small = queries()
-    grow_to(200)
-    large = queries()
-
-    assert small == large
-    assert large <= 20
 
 
 # --- everything written comes back escaped --------------------------------------------------------------------

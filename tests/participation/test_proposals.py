@@ -204,8 +204,9 @@ def test_a_page_of_proposals_costs_the_same_queries_however_many_there_are(world
         page = proposals.list_proposals(actor(world.ben), big.id, limit=20)
 
     assert len(page.items) == 20 and {i.author_name for i in page.items} == {f"Person {n}" for n in range(6)}
-    # The viewer's account (expired above), the consultation, the page, the pseudonyms, the viewer's supports.
-    assert len(many) == len(few) == 5
+    # The viewer's account (expired above), the consultation, the page with the authors' pseudonyms and the viewer's
+    # supports (one query).
+    assert len(many) == len(few) == 3
 
 
 def test_a_forged_cursor_is_refused(world):

@@ -21,17 +21,16 @@ def _navigation(html: str) -> str:
 
 def test_navigation_lists_only_services_that_are_built(client):
     nav = _navigation(client.get("/").get_data(as_text=True))
-    assert "Termine" in nav and "Bezahlen" in nav and "Datenzugriffe" in nav
-    for planned in ("Beteiligung", "Sondernutzung"):
+    assert "Termine" in nav and "Bezahlen" in nav and "Datenzugriffe" in nav and "Beteiligung" in nav
+    for planned in ("Sondernutzung",):
         assert planned not in nav
 
 
 def test_home_page_announces_planned_services_with_the_phone_alternative(client):
     html = client.get("/").get_data(as_text=True)
     planned = html[html.index('id="planned-heading"') :]
-    for title in ("Beteiligung", "Sondernutzung"):
-        assert title in planned
-    assert "Datenzugriffe" not in planned
+    assert "Sondernutzung" in planned
+    assert "Datenzugriffe" not in planned and "Beteiligung" not in planned
     assert "115" in planned
     # A card for a planned service links nowhere: there is nothing behind it yet.
     assert "kern-link--stretched" not in planned.split("</section>")[0]
