@@ -7,12 +7,47 @@ from flask_babel import lazy_gettext as _l
 
 from portal.services_registry import Landing, add_landing
 
+SERVICE = "permits"
 # The services this one builds on; the factory refuses to start without them.
 REQUIRES: tuple[str, ...] = ("payments", "appointments", "dataaccess")
 
 
 def register(app: Flask) -> None:
-    """Announce the service as planned: a card on the home page, not yet in the navigation."""
+    """Plug the service in: models, audit actions, the department's roles, settings, the SNU reference prefix, the
+    public API (fee preview) and the demo catalogue. Announced as planned: a card on the home page, not yet in the
+    navigation, until the application and clerk pages exist."""
+    import permits.actions  # noqa: F401  (declares the audit actions and their texts for the applicant)
+    from permits import models  # noqa: F401  (for the metadata and migrations)
+    from permits.rules import CATALOGUE_ROLE, OFFICER_ROLE
+    from permits.services.applications import REFERENCE_PREFIX
+    from portal.declarations import Role, Setting, declare_role, declare_setting
+    from portal.references import register_prefix
+
+    declare_role(app, Role(OFFICER_ROLE, "department", _l("Sondernutzung: Anträge bearbeiten"), SERVICE))
+    declare_role(
+        app, Role(CATALOGUE_ROLE, "department", _l("Sondernutzung: Nutzungsarten und Tarife pflegen"), SERVICE)
+    )
+    declare_setting(
+        app,
+        Setting(
+            "PERMITS_DEPARTMENT",
+            "verkehr-tiefbau",
+            "Slug of the department that decides special-use permits (Verkehrs- und Tiefbauamt)",
+            SERVICE,
+        ),
+    )
+    declare_setting(
+        app,
+        Setting(
+            "PERMITS_PREVIEW_RATE_LIMIT",
+            "60/minute",
+            "Fee previews per client (the public API), in flask-limiter notation",
+            SERVICE,
+        ),
+    )
+    register_prefix(app, REFERENCE_PREFIX, service=SERVICE, description="Sondernutzungserlaubnis")
+    _register_api(app)
+    _register_demo(app)
     add_landing(
         app,
         Landing(
@@ -23,3 +58,19 @@ def register(app: Flask) -> None:
             available=False,
         ),
     )
+
+
+def _register_api(app: Flask) -> None:
+    """The public JSON API at /api/v1/permits: the use-type catalogue and the fee preview."""
+    from permits import api
+    from portal.api import register_api_blueprint
+
+    register_api_blueprint(app, api.blp)
+
+
+def _register_demo(app: Flask) -> None:
+    """Its part of `flask demo load`: the catalogue of use types, the street-to-zone list, a tariff."""
+    from permits import demo
+    from portal.demo import add_demo_hook
+
+    add_demo_hook(app, demo.load)

@@ -1,0 +1,53 @@
+"""The permit service's audit actions, and how an applicant reads those about their case.
+
+Every state change of a case is one event naming the case by its reference (once it has one) and the states
+before and after; the applicant is its subject, so their own log (/konto/protokoll) lists it. Changes to the
+catalogue (street list, use types, exemption reasons, tariff versions) are audited too.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from portal.audit.queries import describe_action
+from portal.audit.registry import declare
+
+_CASE = ["case", "was", "state"]
+declare("permits.application_started", ["case", "use_type"], "An applicant started a permit application (draft)")
+declare("permits.application_saved", ["case", "fields"], "An applicant saved changes to a draft application")
+declare(
+    "permits.application_submitted",
+    [*_CASE, "fee_cents", "tariff_effective_from"],
+    "A permit application was submitted with its reference and the fee under the tariff in force that day",
+)
+declare("permits.application_withdrawn", _CASE, "The applicant withdrew a permit application")
+declare(
+    "permits.application_moved",
+    [*_CASE, "note", "department_id"],
+    "A permit case moved to another state (formal check, documents requested, consultation, decision, ...)",
+)
+
+describe_action("permits.application_started", _l("Sie haben einen Antrag auf Sondernutzung begonnen"))
+describe_action("permits.application_saved", _l("Sie haben Ihren Antrag auf Sondernutzung gespeichert"))
+describe_action("permits.application_submitted", _l("Sie haben einen Antrag auf Sondernutzung eingereicht"))
+describe_action("permits.application_withdrawn", _l("Sie haben Ihren Antrag auf Sondernutzung zurückgezogen"))
+describe_action(
+    "permits.application_moved", _l("Der Bearbeitungsstand Ihres Antrags auf Sondernutzung hat sich geändert")
+)
+
+# The catalogue (permits.services.catalogue).
+declare("permits.street_zone_saved", ["street", "zone", "was"], "A street was put into a fee zone (or moved)")
+declare("permits.street_zone_removed", ["street", "zone"], "A street was taken off the street-to-zone list")
+declare(
+    "permits.use_type_saved",
+    ["code", "unit", "lead_working_days", "required_attachments", "active"],
+    "A use type of the permit catalogue was added or changed",
+)
+declare(
+    "permits.exemption_reason_saved",
+    ["code", "percent", "covers_administrative_fee"],
+    "A reason for fee exemption was added or changed",
+)
+declare(
+    "permits.tariff_added",
+    ["effective_from", "rates", "minimum_fee_cents", "administrative_fee_cents"],
+    "A tariff version of the special-use statute was added",
+)

@@ -1,0 +1,41 @@
+"""`flask demo load` adds the permit catalogue once: the issue's use types, Markt in zone 1, the tariff under which the
+container example costs 39.40 €; a second run changes nothing and writes no audit event."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from permits.models import ExemptionReason, StreetZone, Tariff, TariffRate, UseType
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+
+TABLES = (UseType, StreetZone, Tariff, TariffRate, ExemptionReason, AuditEvent)
+
+
+def _counts() -> dict[str, int]:
+    return {table.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(table)) for table in TABLES}
+
+
+def test_demo_load_adds_the_catalogue_once_and_the_example_reproduces(app, runner, client):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    counts = _counts()
+    assert counts["UseType"] == 8 and counts["TariffRate"] == 24 and counts["StreetZone"] >= 5
+    codes = set(db.session.scalars(sa.select(UseType.code)))
+    assert codes == {
+        "scaffolding",
+        "container",
+        "site_equipment",
+        "cafe_seating",
+        "goods_display",
+        "information_stand",
+        "event",
+        "filming",
+    }
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0, second.output
+    assert _counts() == counts
+    body = {"use_type": "container", "street": "Markt", "area_m2": 6, "start": "2027-06-01", "end": "2027-06-03"}
+    assert client.post("/api/v1/permits/fee-preview", json=body).get_json()["total_cents"] == 3940
+    zones = {entry.name: entry.zone for entry in db.session.scalars(sa.select(StreetZone))}
+    assert zones["Markt"] == 1 and {2, 3} <= set(zones.values())
