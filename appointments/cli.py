@@ -49,7 +49,7 @@ def send_reminders_command() -> None:
 
 
 def declare_jobs(app: Flask) -> None:
-    """What the worker (`flask jobs run`) does for appointments, at the intervals the commands above advise."""
+    """What the worker (`flask worker`) does for appointments, at the intervals the commands above advise."""
     from appointments.services import waitlist  # noqa: F401  (subscribes the waitlist to freed seats)
     from appointments.services.booking import release_expired
     from appointments.services.reminders import send_reminders

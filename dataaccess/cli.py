@@ -50,7 +50,7 @@ def purge_records_command() -> None:
 
 
 def declare_jobs(app: Flask) -> None:
-    """Retention runs in the worker (`flask jobs run`) once a day."""
+    """Retention runs in the worker (`flask worker`) once a day."""
     from datetime import timedelta
 
     from dataaccess.services.records import purge_expired_records

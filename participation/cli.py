@@ -18,7 +18,7 @@ def detach_authors_command() -> None:
 
 
 def declare_jobs(app: Flask) -> None:
-    """Detaching runs in the worker (`flask jobs run`) once a day; a run finds only what has fallen due."""
+    """Detaching runs in the worker (`flask worker`) once a day; a run finds only what has fallen due."""
     from datetime import timedelta
 
     from participation.services.detach import detach_authors

@@ -29,7 +29,7 @@ def sweep_command(stale_minutes: int | None) -> None:
 
 
 def declare_jobs(app: Flask) -> None:
-    """The sweeper runs in the worker (`flask jobs run`) every three minutes."""
+    """The sweeper runs in the worker (`flask worker`) every three minutes."""
     from datetime import timedelta
 
     from payments.services.sweeper import sweep

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -27,9 +28,29 @@ CORE_BLUEPRINTS = [
 CORE_CLI = ["portal.audit.cli", "portal.mail.cli", "portal.accounts.cli", "portal.demo", "portal.jobs"]
 
 
+class PortalFlask(Flask):
+    """Flask, minus a repeated check: Flask asks for every hook and view on every request whether it is a
+    coroutine function (about a dozen `inspect` calls per request); the answer never changes, so it is kept."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_callables: dict[Any, Any] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            return self._sync_callables[func]  # type: ignore[no-any-return]
+        except KeyError:
+            wrapped = super().ensure_sync(func)
+            if len(self._sync_callables) < 10_000:  # only ever the registered hooks and views; never grows past
+                self._sync_callables[func] = wrapped
+            return wrapped
+        except TypeError:  # an unhashable callable: ask every time
+            return super().ensure_sync(func)
+
+
 def create_app(test_config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
     """Build the app: config, extensions, core blueprints, error handlers, CLI, then the configured services."""
-    app = Flask(
+    app = PortalFlask(
         __name__,
         instance_path=str(INSTANCE_DIR),
         template_folder="../templates",
@@ -62,6 +83,9 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from portal import connections
+
+    connections.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -88,9 +112,10 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     from portal import api
 
     api.init_app(app)
-    from portal import metrics
+    from portal import metrics, rendering
 
     metrics.init_app(app)
+    rendering.init_app(app)
     for module_name in CORE_CLI:
         importlib.import_module(module_name).init_app(app)
 

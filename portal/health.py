@@ -1,12 +1,20 @@
-"""What /healthz checks: the database answers."""
+"""What the probes check.
+
+`/healthz` is the liveness probe: the process answers requests. It touches nothing outside the process, so a
+database or Redis outage never makes an orchestrator restart healthy workers, and a load balancer polling it
+costs next to nothing. `/readyz` is the readiness probe: the database answers, and so does the shared
+rate-limit store when one is configured (without it, limited routes fail), so a load balancer sends no traffic
+to an instance that cannot serve it.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
+from flask import current_app
 
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +23,30 @@ def database_reachable() -> bool:
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError:
-        log.exception("health check: database unreachable")
+        log.exception("readiness check: database unreachable")
         db.session.rollback()
         return False
     return True
+
+
+def rate_limit_store_reachable() -> bool:
+    """True when limits are off, kept in this process, or their shared store answers a ping."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    if str(current_app.config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+        return True
+    try:
+        return bool(limiter.storage.check())
+    except Exception:  # the storage client raises its own errors (redis.ConnectionError, ...)
+        log.exception("readiness check: rate-limit store unreachable")
+        return False
+
+
+def readiness() -> dict[str, str]:
+    """What is not ready, by part ("database", "rate_limit_store"); empty when everything answers."""
+    failures: dict[str, str] = {}
+    if not database_reachable():
+        failures["database"] = "unreachable"
+    if not rate_limit_store_reachable():
+        failures["rate_limit_store"] = "unreachable"
+    return failures

@@ -1,13 +1,16 @@
-"""Periodic jobs that services declare, and the worker that runs them: `flask jobs run`.
+"""Periodic jobs that services declare, and the worker that runs them with the mail outbox: `flask worker`.
 
 A service declares what must happen regularly in its `register(app)`:
 
     declare_job(app, Job("payments.sweep", timedelta(minutes=3), sweep, "payments"))
 
-and an operator runs one worker process (`flask jobs run`) instead of a cron line per job; cron or a systemd
-timer can still call `flask jobs run-once NAME`. Every job must be safe to run twice and to run late: it
-reads the state from the database each time. On PostgreSQL each run holds an advisory lock named after the
-job, so two workers on two hosts never run the same job at the same moment (the second skips it).
+and an operator runs one worker process per host (`flask worker`: the outbox every few seconds, each job at
+its interval) instead of a cron line per job; cron or a systemd timer can still call `flask jobs run-once
+NAME` (and `flask outbox run` stays for a separate mail process). Every job must be safe to run twice and to
+run late: it reads the state from the database each time. A job is due when its interval has passed since
+its last start on any host (portal.job_runs keeps the starts in the database), so several workers run each
+job once per interval between them; on PostgreSQL each run also holds an advisory lock named after the job,
+so two workers never run the same job at the same moment (the second skips it).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from portal import job_runs
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -59,42 +63,78 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"stadtportal-job:{name}".encode()).digest()[:8], "big", signed=True)
 
 
-def run_job(job: Job) -> bool:
-    """Run one job now, unless another worker is running it (PostgreSQL); True if it ran and did not fail."""
+def run_job(job: Job, *, force: bool = False) -> bool:
+    """Run one job now if it is due (always with `force`), unless another worker is running it (PostgreSQL).
+
+    True if it ran and did not fail.
+    """
     engine = db.engine
     if engine.dialect.name != "postgresql":
-        return _run(job)
+        return _claim_and_run(job, force)
     key = _lock_key(job.name)
     # The lock lives on a connection of its own, so the job's commits and rollbacks cannot release it.
     with engine.connect() as conn:
         if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-            log.info("job %s is running elsewhere; skipped", job.name)
+            log.info("job %s is running elsewhere; skipped", job.name, extra={"job": job.name, "outcome": "skipped"})
             return False
         try:
-            return _run(job)
+            return _claim_and_run(job, force)
         finally:
             conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
             conn.commit()
 
 
-def _run(job: Job) -> bool:
-    started = time.monotonic()
+def _claim_and_run(job: Job, force: bool) -> bool:
     try:
-        result = job.run()
-    except Exception:
-        # A worker must outlive one bad run (a database restart, a provider outage); the next round tries again.
+        claimed = job_runs.claim(job.name, None if force else job.every)
+    except sa.exc.SQLAlchemyError:
         db.session.rollback()
-        log.exception("job %s failed", job.name)
+        log.exception("job %s: could not record its start; not run", job.name)
         return False
     finally:
         db.session.remove()
-    log.info("job %s done in %.2f s: %s", job.name, time.monotonic() - started, result, extra={"job": job.name})
-    return True
+    if not claimed:
+        log.info("job %s ran elsewhere within its interval; skipped", job.name, extra={"job": job.name})
+        return False
+    return _run(job)
 
 
-def due(jobs: dict[str, Job], last_run: dict[str, float], now: float) -> list[Job]:
-    """The jobs whose interval has passed since their last run (all of them at the worker's start)."""
-    return [job for name, job in sorted(jobs.items()) if now - last_run.get(name, -1e18) >= job.every.total_seconds()]
+def _run(job: Job) -> bool:
+    started = time.monotonic()
+    error: BaseException | None = None
+    result: Any = None
+    try:
+        result = job.run()
+    except Exception as exc:
+        # A worker must outlive one bad run (a database restart, a provider outage); the next round tries again.
+        db.session.rollback()
+        log.exception("job %s failed", job.name, extra={"job": job.name, "outcome": "failure"})
+        error = exc
+    finally:
+        db.session.remove()
+    duration_ms = int((time.monotonic() - started) * 1000)
+    try:
+        job_runs.finish(job.name, ok=error is None, duration_ms=duration_ms, error=error)
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        log.exception("job %s: could not record its end", job.name)
+    finally:
+        db.session.remove()
+    if error is None:
+        log.info(
+            "job %s done in %.2f s: %s",
+            job.name,
+            duration_ms / 1000,
+            result,
+            extra={"job": job.name, "outcome": "success", "duration_ms": duration_ms, "result": str(result)[:200]},
+        )
+    return error is None
+
+
+def due(jobs: dict[str, Job]) -> list[Job]:
+    """The jobs whose interval has passed since their last start on any host (never started: due)."""
+    names = job_runs.due_names((name, job.every) for name, job in jobs.items())
+    return [jobs[name] for name in names]
 
 
 jobs_cli = AppGroup("jobs", help="Periodic jobs the running services declare.")
@@ -102,20 +142,26 @@ jobs_cli = AppGroup("jobs", help="Periodic jobs the running services declare.")
 
 @jobs_cli.command("list")
 def list_command() -> None:
-    """The declared jobs and how often each runs."""
+    """The declared jobs, how often each runs, and when it last ran (on any host)."""
+    runs = {r["name"]: r for r in job_runs.all_runs()}
     for job in declared_jobs().values():
-        click.echo(f"{job.name}\tevery {int(job.every.total_seconds())} s\t[{job.service}]")
+        run = runs.get(job.name)
+        last = "never run"
+        if run is not None and run["last_started_at"] is not None:
+            last = f"last {run['last_outcome'] or 'running'} {run['last_started_at']:%Y-%m-%d %H:%M:%S} UTC"
+            last += f" on {run['last_host']} ({run['runs']} runs, {run['failures']} failed)"
+        click.echo(f"{job.name}\tevery {int(job.every.total_seconds())} s\t[{job.service}]\t{last}")
 
 
 @jobs_cli.command("run-once")
 @click.argument("names", nargs=-1)
 def run_once_command(names: tuple[str, ...]) -> None:
-    """Run the named jobs (all without names) once now; exit 1 if one failed."""
+    """Run the named jobs (all without names) once now, due or not; exit 1 if one failed."""
     jobs = declared_jobs()
     unknown = [n for n in names if n not in jobs]
     if unknown:
         raise click.ClickException(f"unknown job(s): {', '.join(unknown)}; see `flask jobs list`")
-    failed = [name for name in (names or tuple(jobs)) if not run_job(jobs[name])]
+    failed = [name for name in (names or tuple(jobs)) if not run_job(jobs[name], force=True)]
     if failed:
         click.echo(f"failed or skipped: {', '.join(failed)}", err=True)
         raise SystemExit(1)
@@ -124,7 +170,22 @@ def run_once_command(names: tuple[str, ...]) -> None:
 @jobs_cli.command("run")
 @click.option("--tick", default=5.0, show_default=True, help="Seconds between looks at what is due.")
 def run_command(tick: float) -> None:
-    """The worker: run each job at its interval until SIGTERM or Ctrl+C (a running job is finished first)."""
+    """The jobs alone, without the outbox (for a separate `flask outbox run`); see `flask worker`."""
+    work(tick, mail=False)
+
+
+@click.command("worker")
+@click.option("--tick", default=5.0, show_default=True, help="Seconds between rounds (outbox, then due jobs).")
+@click.option("--no-mail", is_flag=True, help="Leave the outbox to a separate `flask outbox run`.")
+def worker_command(tick: float, no_mail: bool) -> None:
+    """The background worker: delivers the outbox and runs every declared job at its interval, until SIGTERM
+    or Ctrl+C (the message or job in progress is finished first). Safe to run on several hosts at once."""
+    work(tick, mail=not no_mail)
+
+
+def work(tick: float, *, mail: bool) -> None:
+    from portal.mail.delivery import mail_configured
+
     stop = threading.Event()
 
     def _request_stop(signum: int, frame: FrameType | None) -> None:
@@ -132,15 +193,13 @@ def run_command(tick: float) -> None:
 
     previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     jobs = declared_jobs()
-    last_run: dict[str, float] = {}
-    click.echo(f"Worker started: {', '.join(jobs) or 'no jobs declared'}.")
+    if mail and not mail_configured():
+        click.echo("MAIL_SERVER is not set: the outbox is not delivered (messages wait at /admin/postausgang).")
+        mail = False
+    click.echo(f"Worker started: {'outbox, ' if mail else ''}{', '.join(jobs) or 'no jobs declared'}.")
     try:
         while not stop.is_set():
-            for job in due(jobs, last_run, time.monotonic()):
-                if stop.is_set():
-                    break
-                run_job(job)
-                last_run[job.name] = time.monotonic()
+            work_round(jobs, mail=mail, stop=stop)
             stop.wait(tick)
     finally:
         for sig, handler in previous.items():
@@ -148,5 +207,52 @@ def run_command(tick: float) -> None:
     click.echo("Worker stopped.")
 
 
+def work_round(jobs: dict[str, Job], *, mail: bool, stop: threading.Event) -> list[str]:
+    """One round of the worker: the outbox (if `mail`), then every due job; the jobs that ran and succeeded."""
+    if mail:
+        _deliver_outbox(stop)
+    try:
+        waiting = due(jobs)
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        log.exception("worker: could not read which jobs are due")
+        return []
+    finally:
+        db.session.remove()
+    ran = []
+    for job in waiting:
+        if stop.is_set():
+            break
+        if run_job(job):
+            ran.append(job.name)
+    return ran
+
+
+def _deliver_outbox(stop: threading.Event) -> None:
+    from portal.mail.delivery import deliver_pending
+
+    started = time.monotonic()
+    try:
+        report = deliver_pending(stop=stop)
+    except Exception:
+        # A worker must outlive a database restart or an SMTP outage; the next round tries again.
+        db.session.rollback()
+        log.exception("worker: outbox delivery round failed", extra={"job": "outbox", "outcome": "failure"})
+        return
+    finally:
+        db.session.remove()
+    if report.connection_error is not None:
+        log.warning("outbox: the SMTP server could not be reached: %s", report.connection_error)
+    if report.attempted or report.reclaimed:
+        log.info(
+            "outbox: %d sent, %d rescheduled, %d failed",
+            report.sent,
+            report.retried,
+            report.failed,
+            extra={"job": "outbox", "outcome": "success", "duration_ms": int((time.monotonic() - started) * 1000)},
+        )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(worker_command)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from portal import access
@@ -44,6 +45,21 @@ class _Metrics:
             registry=self.registry,
         )
         self.registry.register(OutboxCollector())
+        self.registry.register(JobCollector())
+        # `labels()` checks and locks on every call; a label set's child is the same object for the app's life.
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def observe(self, endpoint: str, method: str, status: str, seconds: float) -> None:
+        key = (endpoint, method, status)
+        counted = self._counted.get(key)
+        if counted is None:
+            counted = self._counted[key] = self.requests.labels(*key)
+        counted.inc()
+        timed = self._timed.get(key[:2])
+        if timed is None:
+            timed = self._timed[key[:2]] = self.latency.labels(endpoint, method)
+        timed.observe(seconds)
 
 
 def outbox_backlog() -> int:
@@ -79,6 +95,35 @@ class OutboxCollector(Collector):
         yield gauge
 
 
+class JobCollector(Collector):
+    """The periodic jobs as the database records them (portal.job_runs): the same figures whichever host or
+    worker process is scraped. Alert on a last success older than a few intervals."""
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        from portal.job_runs import all_runs
+
+        last, runs, failures = self._families()
+        for run in all_runs():
+            if run["last_succeeded_at"] is not None:
+                last.add_metric([run["name"]], run["last_succeeded_at"].timestamp())
+            runs.add_metric([run["name"]], run["runs"])
+            failures.add_metric([run["name"]], run["failures"])
+        yield from (last, runs, failures)
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, CounterMetricFamily, CounterMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "stadtportal_job_last_success_timestamp_seconds", "When a periodic job last succeeded", labels=["job"]
+            ),
+            CounterMetricFamily("stadtportal_job_runs", "Finished runs of a periodic job, on any host", labels=["job"]),
+            CounterMetricFamily("stadtportal_job_failures", "Failed runs of a periodic job", labels=["job"]),
+        )
+
+
 def _metrics() -> _Metrics:
     return current_app.extensions[EXTENSION]
 
@@ -91,9 +136,7 @@ def _observe(response: Response) -> Response:
         return response
     # The endpoint name, never the raw path: ids in URLs would make the label set grow without end.
     endpoint = request.endpoint or ("unmatched" if response.status_code == 404 else "unknown")
-    metrics = _metrics()
-    metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
-    metrics.latency.labels(endpoint, request.method).observe(time.perf_counter() - started)
+    _metrics().observe(endpoint, request.method, str(response.status_code), time.perf_counter() - started)
     return response
 
 
@@ -108,6 +151,7 @@ def scrape() -> Response:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         registry.register(OutboxCollector())
+        registry.register(JobCollector())
     response = Response(generate_latest(registry))
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     response.headers["Cache-Control"] = "no-store"

@@ -2,6 +2,7 @@
 
 import portal.approvals.models
 import portal.files.models
+import portal.job_runs
 import portal.maps.models
 import portal.references.models  # noqa: F401
 from portal.accounts.models import (  # noqa: F401

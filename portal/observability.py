@@ -19,18 +19,30 @@ class JsonFormatter(logging.Formatter):
 
     RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
+    _second = -1
+    _second_text = ""
+
+    def _time(self, record: logging.LogRecord) -> str:
+        # Formatting the time costs more than the rest of the line; it changes once a second.
+        second = int(record.created)
+        if second != self._second:
+            self._second_text = self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z")
+            self._second = second
+        return self._second_text
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "time": self._time(record),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
         if has_request_context():
             entry["request_id"] = g.get("request_id")
-        for key, value in record.__dict__.items():
-            if key not in self.RESERVED and not key.startswith("_"):
-                entry[key] = value
+        fields = record.__dict__
+        for key in fields.keys() - self.RESERVED:
+            if not key.startswith("_"):
+                entry[key] = fields[key]
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
@@ -54,10 +66,19 @@ def loggable_path() -> str:
     return path
 
 
+# Load balancers and orchestrators ask every few seconds; their lines would bury everything else. The
+# metrics still count them.
+UNLOGGED_ENDPOINTS = frozenset({"pages.healthz", "pages.readyz"})
+
+
 def _finish_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     started = g.get("request_started")
-    if started is not None and not request.path.startswith(("/static/", "/assets/")):
+    if (
+        started is not None
+        and request.endpoint not in UNLOGGED_ENDPOINTS
+        and not request.path.startswith(("/static/", "/assets/"))
+    ):
         logging.getLogger("stadtportal.request").info(
             "%s %s %s",
             request.method,

@@ -51,36 +51,66 @@ def allow_image_source(app: Flask, url: str) -> None:
 
 
 def content_security_policy(nonce: str) -> str:
-    form_action = " ".join(["'self'", *sorted(current_app.extensions.get(FORM_ACTION_KEY, ()))])
-    img_src = " ".join(["'self'", "data:", *sorted(current_app.extensions.get(IMG_SRC_KEY, ()))])
-    return (
-        "default-src 'self'; "
-        f"script-src 'self' 'nonce-{nonce}'; "
-        f"style-src 'self' 'nonce-{nonce}'; "
+    return _policy_template(current_app).replace(_NONCE_SLOT, nonce)
+
+
+# Anything but a page needs no script, style or form at all: a JSON answer, an image, a download.
+NON_HTML_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+_POLICY_CACHE_KEY = "stadtportal_csp_template"
+_STATIC_KEY = "stadtportal_static_headers"
+_NONCE_SLOT = "{nonce}"
+
+
+def _policy_template(app: Flask) -> str:
+    """The page policy around its nonce, built once per set of registered origins (they change only at start)."""
+    form_origins = tuple(sorted(app.extensions.get(FORM_ACTION_KEY, ())))
+    img_origins = tuple(sorted(app.extensions.get(IMG_SRC_KEY, ())))
+    cached = app.extensions.get(_POLICY_CACHE_KEY)
+    if cached is not None and cached[0] == (form_origins, img_origins):
+        return cached[1]
+    form_action = " ".join(["'self'", *form_origins])
+    img_src = " ".join(["'self'", "data:", *img_origins])
+    template = (
+        f"default-src 'self'; script-src 'self' 'nonce-{_NONCE_SLOT}'; style-src 'self' 'nonce-{_NONCE_SLOT}'; "
         f"img-src {img_src}; font-src 'self'; connect-src 'self'; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
     )
+    app.extensions[_POLICY_CACHE_KEY] = ((form_origins, img_origins), template)
+    return template
+
+
+def _static_headers(app: Flask) -> tuple[tuple[str, str], ...]:
+    headers: tuple[tuple[str, str], ...] = (
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "geolocation=(), camera=(), microphone=()"),
+    )
+    if app.config.get("ENV_NAME") == "production":
+        headers += (("Strict-Transport-Security", HSTS),)
+    return headers
 
 
 def _headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
-    if current_app.config.get("ENV_NAME") == "production":
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    headers = response.headers
+    # A view's own header wins (a download's sandbox policy, an API's Cache-Control): add only what is missing.
+    present = {name.lower() for name, _ in headers}
+    html = response.mimetype == "text/html"
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", content_security_policy(csp_nonce()) if html else NON_HTML_CSP)
+    static = app.extensions.get(_STATIC_KEY) or app.extensions.setdefault(_STATIC_KEY, _static_headers(app))
+    for name, value in static:
+        if name.lower() not in present:
+            headers.add(name, value)
     # A signed-in person's pages must not stay in a shared computer's cache or the back button's memory; nor
     # may pages whose address carries a secret token (booking, invitation, password reset links), which
     # anyone at that computer could otherwise reopen from the cache.
-    secret_in_address = bool(request.view_args and "token" in request.view_args)
-    if (
-        ("_user_id" in session or secret_in_address)
-        and response.mimetype == "text/html"
-        and "Cache-Control" not in response.headers
-    ):
-        response.headers["Cache-Control"] = "no-store"
+    if html and "cache-control" not in present:
+        secret_in_address = bool(request.view_args and "token" in request.view_args)
+        if secret_in_address or "_user_id" in session:
+            headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, g, request, session
 from flask_login import LoginManager, login_user, logout_user
 
+from portal.accounts.cookie_session import PortalSessionInterface
 from portal.accounts.models import User, UserSession
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -95,6 +96,7 @@ def end_session(user: User) -> None:
 
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:
+    app.session_interface = PortalSessionInterface()
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"

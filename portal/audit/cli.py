@@ -166,4 +166,7 @@ def verify(public_key_files: tuple[str, ...], batch_size: int, max_problems: int
 
 
 def init_app(app: Flask) -> None:
+    from portal.audit.jobs import declare_jobs
+
     app.cli.add_command(audit_cli)
+    declare_jobs(app)

@@ -60,7 +60,13 @@ __all__ = [
 def _cap_bodies_without_files() -> None:
     # Only multipart bodies carry files (spooled to disk by Werkzeug); a urlencoded or JSON body is read into
     # memory whole and parsed at once, so it gets the smaller cap. Runs before anything reads the body (CSRF).
-    if request.mimetype == "multipart/form-data":
+    # Read from the raw header: most requests carry no body, and parsing the header here would cost more than
+    # the check (Werkzeug's parsed `mimetype` is not cached on the request).
+    environ = request.environ
+    if not environ.get("CONTENT_LENGTH") and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return  # no body to limit
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type and content_type.split(";", 1)[0].strip().lower() == "multipart/form-data":
         return
     cap = current_app.config.get("MAX_CONTENT_LENGTH_NO_FILES")
     if cap and (request.max_content_length is None or cap < request.max_content_length):

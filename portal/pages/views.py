@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     jsonify,
@@ -17,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal import access, health
+from portal import access, health, page_cache
 from portal.accounts.services.common import local_path
 from portal.actors import current_actor
 from portal.config import BASE_DIR
@@ -27,12 +28,14 @@ from portal.pages import services
 from portal.pages.forms import AccessibilityFeedbackForm
 
 bp = Blueprint("pages", __name__)
+HEALTHY = b'{"status":"ok"}\n'  # encoded once: probes come every few seconds from every balancer
 
 ASSET_DIR = BASE_DIR / "node_modules" / "@kern-ux" / "native" / "dist"
 
 
 @bp.get("/")
 @access.public
+@page_cache.anonymous
 def home():
     landings = current_app.extensions.get("stadtportal_landing", [])
     return render_template(
@@ -44,12 +47,14 @@ def home():
 
 @bp.get("/impressum")
 @access.public
+@page_cache.anonymous
 def impressum():
     return render_template("portal/impressum.html")
 
 
 @bp.get("/datenschutz")
 @access.public
+@page_cache.anonymous
 def datenschutz():
     return render_template("portal/datenschutz.html")
 
@@ -110,10 +115,21 @@ def api_docs():
 @bp.post("/sprache")
 @access.public
 def set_language():
-    language = request.form.get("language", "de")
+    """The form of earlier versions of the layout; kept so a page open in a browser since then still works."""
+    return _language_response(request.form.get("language", "de"), request.form.get("next"))
+
+
+@bp.get("/sprache/<language>")
+@access.public
+def switch_language(language: str):
+    """The layout's language link: sets the preference cookie and returns to the page."""
+    return _language_response(language, request.args.get("next"))
+
+
+def _language_response(language: str, next_path: str | None):
     if language not in current_app.config["LANGUAGES"]:
-        abort(400)
-    response = redirect(local_path(request.form.get("next")) or "/")
+        abort(404 if request.method == "GET" else 400)
+    response = redirect(local_path(next_path) or "/")
     response.set_cookie(
         LANGUAGE_COOKIE,
         language,
@@ -122,14 +138,25 @@ def set_language():
         httponly=True,
         secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
     )
+    # The redirect's target depends on the choice just made; no cache may answer the next click with it.
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("/healthz")
 @access.public
 def healthz():
-    if not health.database_reachable():
-        return jsonify(status="unavailable", database="unreachable"), 503
+    """Liveness: this process answers (see portal.health)."""
+    return Response(HEALTHY, mimetype="application/json")
+
+
+@bp.get("/readyz")
+@access.public
+def readyz():
+    """Readiness: the database and the shared rate-limit store answer (see portal.health)."""
+    failures = health.readiness()
+    if failures:
+        return jsonify(status="unavailable", **failures), 503
     return jsonify(status="ok")
 
 

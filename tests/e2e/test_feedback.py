@@ -51,7 +51,7 @@ def test_feedback_reaches_the_accessibility_contact_without_javascript(
 def test_language_switch_works_without_javascript(page: Page, live_server: LiveServer):
     goto(page, live_server("/impressum"))
     assert page.locator("html").get_attribute("lang") == "de"
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     page.wait_for_url("**/impressum")
     assert page.locator("html").get_attribute("lang") == "en"
-    expect(page.get_by_role("button", name="Deutsch")).to_be_visible()
+    expect(page.get_by_role("link", name="Deutsch")).to_be_visible()

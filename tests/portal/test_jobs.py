@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from portal import jobs
+from portal import job_runs, jobs
 from portal.extensions import db
+from portal.job_runs import JobRun
+from portal.timeutil import utcnow
 from tests.conftest import BACKEND
 
 
@@ -18,14 +21,84 @@ def test_services_declare_their_jobs(app, runner):
     assert "payments.sweep\tevery 180 s" in listed
 
 
-def test_due_jobs_are_those_whose_interval_has_passed():
+def test_due_jobs_are_those_whose_interval_has_passed_since_their_last_start_anywhere(app):
     calls = {
-        "fast": jobs.Job("fast", timedelta(seconds=30), lambda: None),
-        "slow": jobs.Job("slow", timedelta(hours=1), lambda: None),
+        "test.fast": jobs.Job("test.fast", timedelta(seconds=30), lambda: None),
+        "test.slow": jobs.Job("test.slow", timedelta(hours=1), lambda: None),
     }
-    assert [j.name for j in jobs.due(calls, {}, 1000.0)] == ["fast", "slow"]  # at the worker's start: everything
-    assert [j.name for j in jobs.due(calls, {"fast": 960.0, "slow": 960.0}, 1000.0)] == ["fast"]
-    assert jobs.due(calls, {"fast": 990.0, "slow": 990.0}, 1000.0) == []
+    assert [j.name for j in jobs.due(calls)] == ["test.fast", "test.slow"]  # never run: due
+    now = utcnow()
+    job_runs.claim("test.fast", None, now - timedelta(seconds=40))
+    job_runs.claim("test.slow", None, now - timedelta(seconds=40))
+    assert [j.name for j in jobs.due(calls)] == ["test.fast"]
+    job_runs.claim("test.fast", None, now - timedelta(seconds=10))
+    assert jobs.due(calls) == []
+
+
+def test_a_second_worker_does_not_run_a_job_again_within_its_interval(app):
+    ran: list[str] = []
+    job = jobs.Job("test.once", timedelta(minutes=5), lambda: ran.append("ran"))
+    assert jobs.run_job(job) is True
+    assert jobs.run_job(job) is False  # another worker (or host) asking a moment later
+    assert ran == ["ran"]
+    assert jobs.run_job(job, force=True) is True  # an operator's `flask jobs run-once` runs it anyway
+    assert ran == ["ran", "ran"]
+    row = db.session.get(JobRun, "test.once")
+    assert (row.runs, row.failures, row.last_outcome, row.last_host) == (2, 0, "success", job_runs.HOST)
+    assert row.last_succeeded_at is not None and row.last_duration_ms is not None
+
+
+def test_a_failed_run_is_counted_with_its_error_class_only(app):
+    def broken() -> None:
+        raise RuntimeError("Anna Beispiel, anna@example.org: the message may name people")
+
+    assert jobs.run_job(jobs.Job("test.broken", timedelta(minutes=1), broken)) is False
+    row = db.session.get(JobRun, "test.broken")
+    assert (row.runs, row.failures, row.last_outcome, row.last_error) == (1, 1, "failure", "RuntimeError")
+    assert row.last_succeeded_at is None
+
+
+def test_a_worker_round_delivers_the_outbox_and_runs_the_due_jobs(app, smtp_server):
+    from portal.mail.services import enqueue
+
+    app.config.update(smtp_server.config())
+    enqueue("berta@example.org", "Rückmeldung", "accessibility_feedback", message="Der Kalender hakt.")
+    db.session.commit()
+    ran: list[str] = []
+    declared = {"test.round": jobs.Job("test.round", timedelta(minutes=1), lambda: ran.append("ran"))}
+    assert jobs.work_round(declared, mail=True, stop=threading.Event()) == ["test.round"]
+    assert jobs.work_round(declared, mail=True, stop=threading.Event()) == []  # not due again yet
+    assert ran == ["ran"]
+    assert len(smtp_server.messages_to("berta@example.org")) == 1
+
+
+def test_job_runs_are_in_the_metrics(app, client):
+    jobs.run_job(jobs.Job("test.metered", timedelta(minutes=1), lambda: None))
+    from portal.metrics import JobCollector
+
+    families = {f.name: f for f in JobCollector().collect()}
+    samples = {s.name: s for f in families.values() for s in f.samples if s.labels.get("job") == "test.metered"}
+    assert samples["stadtportal_job_runs_total"].value == 1
+    assert samples["stadtportal_job_failures_total"].value == 0
+    assert samples["stadtportal_job_last_success_timestamp_seconds"].value > 0
+
+
+def test_the_audit_jobs_run_where_the_signing_key_is(app_config, tmp_path):
+    from portal import create_app
+    from portal.audit import checkpoints
+
+    key = tmp_path / "audit-key.pem"
+    without = create_app({**app_config, "AUDIT_SIGNING_KEY_FILE": str(key)}, env="test")
+    assert "audit.checkpoint" not in jobs.declared_jobs(without)
+    checkpoints.generate_key_file(key)
+    app = create_app({**app_config, "AUDIT_SIGNING_KEY_FILE": str(key)}, env="test")
+    declared = jobs.declared_jobs(app)
+    with app.app_context():
+        assert jobs.run_job(declared["audit.checkpoint"]) is True
+        assert jobs.run_job(declared["audit.verify"]) is True
+        assert db.session.get(JobRun, "audit.verify").last_outcome == "success"
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_run_once_runs_a_job_and_a_failing_job_exits_1_without_stopping_the_others(app, runner):

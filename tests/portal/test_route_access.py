@@ -35,6 +35,7 @@ def test_every_route_declares_an_access_rule(app):
         ("pages.home", "public"),
         ("pages.barrierefreiheit_feedback", "public"),
         ("pages.healthz", "public"),
+        ("pages.readyz", "public"),
         ("static", "public"),
         ("accounts.login", "public"),
         ("accounts.register", "public"),

@@ -64,8 +64,8 @@ def test_no_hsts_outside_production(client):
 
 def test_production_sends_hsts_and_secure_httponly_samesite_cookies(tmp_path):
     app = _production_app(tmp_path)
-    # /impressum needs no database; its language form puts a CSRF token in the session, so a cookie is set.
-    response = app.test_client().get("/impressum", base_url="https://stadtportal.example")
+    # The feedback form puts a CSRF token in the session, so a cookie is set.
+    response = app.test_client().get("/barrierefreiheit", base_url="https://stadtportal.example")
     assert response.status_code == 200
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     cookie = response.headers["Set-Cookie"]
@@ -117,13 +117,21 @@ def test_feedback_post_with_a_wrong_csrf_token_is_refused(client):
 
 
 def test_every_form_on_the_core_pages_carries_a_csrf_token(client):
-    for path in ("/", "/barrierefreiheit", "/impressum"):
+    for path in ("/barrierefreiheit", "/anmelden", "/registrieren"):
         html = client.get(path).get_data(as_text=True)
         forms = re.findall(r"<form\b.*?</form>", html, flags=re.S)
         assert forms, path
         for form in forms:
             if 'method="post"' in form:
                 assert 'name="csrf_token"' in form, (path, form[:120])
+
+
+@pytest.mark.parametrize("path", ["/", "/impressum", "/datenschutz", "/termine/"])
+def test_reading_a_page_without_a_form_sets_no_cookie(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert 'name="csrf_token"' not in response.get_data(as_text=True)
 
 
 def test_services_can_allow_an_external_form_target(app, client):

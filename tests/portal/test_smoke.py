@@ -18,8 +18,14 @@ def test_public_pages_render_in_german_by_default(client, path):
     assert '<html lang="de">' in response.get_data(as_text=True)
 
 
-def test_healthz_checks_the_database(client):
+def test_healthz_says_the_process_is_alive(client):
     response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_database(client):
+    response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
 
@@ -37,7 +43,7 @@ def test_unknown_page_answers_html_in_the_layout(client):
     assert "Seite nicht gefunden" in response.get_data(as_text=True)
 
 
-def test_healthz_answers_503_when_the_database_is_unreachable(app_config, tmp_path):
+def test_readyz_answers_503_when_the_database_is_unreachable_and_healthz_stays_up(app_config, tmp_path):
     from portal import create_app
 
     # A PostgreSQL URL on a port where nothing listens: the check fails fast and says so.
@@ -45,6 +51,19 @@ def test_healthz_answers_503_when_the_database_is_unreachable(app_config, tmp_pa
         {**app_config, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2"},
         env="test",
     )
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
+    # Liveness: restarting the process would not bring the database back.
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_readyz_answers_503_when_the_shared_rate_limit_store_is_unreachable(app_config):
+    from portal import create_app
+
+    app = create_app(
+        {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0"}, env="test"
+    )
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "rate_limit_store": "unreachable"}

@@ -198,7 +198,8 @@ def test_expired_invitation_is_refused(client, auth):
 def test_accepting_while_signed_out_leads_to_sign_in_and_back(client, auth):
     make_user("greta@example.org")
     path = _staff_invitation("greta@example.org", "moderator")
-    response = auth.post_form(path, {})
+    # Signed out, the invitation page has no form of its own: the token comes from the sign-in page's form.
+    response = client.post(path, data={"csrf_token": auth.csrf("/anmelden")})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/anmelden?next={path}"
 

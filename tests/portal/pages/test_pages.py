@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.exceptions import Conflict
 
@@ -33,9 +35,12 @@ def test_german_is_the_default_language(client):
 
 
 def test_language_switch_sets_a_cookie_and_returns_to_the_page(app, client):
-    token = csrf_from(client.get("/impressum").get_data(as_text=True))
-    response = client.post("/sprache", data={"csrf_token": token, "language": "en", "next": "/impressum"})
+    html = client.get("/impressum").get_data(as_text=True)
+    link = re.search(r'<a class="site-language[^>]*href="([^"]+)"', html, flags=re.S).group(1).replace("&amp;", "&")
+    assert link == "/sprache/en?next=/impressum"
+    response = client.get(link)
     assert response.status_code == 302
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Location"] == "/impressum"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("sp_lang=en")
@@ -46,15 +51,23 @@ def test_language_switch_sets_a_cookie_and_returns_to_the_page(app, client):
 
 
 def test_language_switch_never_redirects_to_another_site(client):
-    token = csrf_from(client.get("/").get_data(as_text=True))
-    response = client.post("/sprache", data={"csrf_token": token, "language": "de", "next": "//evil.example/"})
+    response = client.get("/sprache/de", query_string={"next": "//evil.example/"})
     assert response.headers["Location"] == "/"
 
 
 def test_language_switch_refuses_an_unknown_language(client):
-    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert client.get("/sprache/xx").status_code == 404
+    token = csrf_from(client.get("/barrierefreiheit").get_data(as_text=True))
     response = client.post("/sprache", data={"csrf_token": token, "language": "xx"})
     assert response.status_code == 400
+
+
+def test_the_language_form_of_earlier_pages_still_works(client):
+    token = csrf_from(client.get("/barrierefreiheit").get_data(as_text=True))
+    response = client.post("/sprache", data={"csrf_token": token, "language": "en", "next": "/impressum"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/impressum"
+    assert response.headers["Set-Cookie"].startswith("sp_lang=en")
 
 
 def test_kern_assets_are_served_from_the_package(client):

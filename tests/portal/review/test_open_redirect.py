@@ -35,7 +35,15 @@ def test_signed_in_visit_of_sign_in_page_with_a_tab_in_next_stays_on_site(client
 
 @pytest.mark.parametrize("next_value", ["/\\evil.example/", "/\t/evil.example/", "/\\/evil.example/"])
 def test_language_switch_never_sends_to_another_site(client, next_value):
-    token = csrf_from(client.get("/").get_data(as_text=True))
+    response = client.get("/sprache/en", query_string={"next": next_value})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("next_value", ["/\\evil.example/", "//evil.example/"])
+def test_language_form_of_earlier_pages_never_sends_to_another_site(client, next_value):
+    token = csrf_from(client.get("/barrierefreiheit").get_data(as_text=True))
 
     response = client.post("/sprache", data={"csrf_token": token, "language": "en", "next": next_value})
 

@@ -1,0 +1,55 @@
+"""The audit trail's daily jobs for `flask worker`: sign a checkpoint, verify the whole chain.
+
+Declared only on a host that has the signing key (AUDIT_SIGNING_KEY_FILE exists when the app starts): the
+other hosts neither sign nor need to. Operators who keep the key away from the web hosts run
+`flask audit checkpoint` and `flask audit verify` from cron on the host that has it, as before.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from portal.extensions import db
+
+
+class ChainBrokenError(RuntimeError):
+    """The verifier found the chain altered: the job fails, so its metric and log say so."""
+
+
+def sign_checkpoint() -> str:
+    from portal.audit import checkpoints
+
+    row, _created = checkpoints.create_checkpoint(current_app.config["AUDIT_SIGNING_KEY_FILE"])
+    return f"checkpoint {row.id} up to seq {row.seq}"
+
+
+def verify_everything() -> str:
+    from portal.audit import checkpoints
+    from portal.audit.verify import verify_chain
+
+    keys = [checkpoints.load_public_key(current_app.config["AUDIT_SIGNING_KEY_FILE"])]
+    retired = current_app.config.get("AUDIT_PUBLIC_KEY_FILE")
+    if retired and Path(retired).is_file():  # the keys of checkpoints signed before a rotation
+        keys.extend(checkpoints.public_keys_in(Path(retired).read_text(errors="replace")))
+    engine = db.engine
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as connection:
+        try:
+            result = verify_chain(connection, checkpoints.keyring(keys))
+        finally:
+            connection.rollback()
+    if not result.ok:
+        raise ChainBrokenError("; ".join(message for _seq, message in result.problems))
+    return f"{result.events} events, {result.checkpoints} checkpoints intact"
+
+
+def declare_jobs(app: Flask) -> None:
+    from portal.jobs import Job, declare_job
+
+    if not Path(app.config.get("AUDIT_SIGNING_KEY_FILE") or "").is_file():
+        return
+    declare_job(app, Job("audit.checkpoint", timedelta(days=1), sign_checkpoint, "portal"))
+    declare_job(app, Job("audit.verify", timedelta(days=1), verify_everything, "portal"))
