@@ -31,6 +31,16 @@ def register(app: Flask) -> None:
             kind=int,
         ),
     )
+    declare_setting(
+        app,
+        Setting(
+            "PARTICIPATION_PAGE_CACHE_SECONDS",
+            5,
+            "Seconds a consultation's pages, as rendered for signed-out readers, are reused per worker (0: never)",
+            SERVICE,
+            kind=int,
+        ),
+    )
     register_prefix(app, REFERENCE_PREFIX, service=SERVICE, description="Vorschlag (Bürgerbeteiligung)")
     _register_citizen(app)
     _register_manage(app)

@@ -22,7 +22,7 @@ from participation.models import MAX_DEPTH, Audience, Consultation, Contribution
 from participation.services import answers, comments, consultations, contributions, images, proposals, pseudonyms
 from participation.services.contributions import CommentInContext
 from participation.services.proposals import ProposalItem
-from portal import access
+from portal import access, page_cache
 from portal.actors import Actor, current_actor
 from portal.timeutil import utcnow
 
@@ -132,6 +132,7 @@ def _cursor_page(fetch: Any) -> Any:
 
 @bp.get("/")
 @access.public
+@page_cache.anonymous(setting="PARTICIPATION_PAGE_CACHE_SECONDS")
 def index():
     form = ListFilterForm(formdata=request.args)
     districts, topics = consultations.filter_options()
@@ -158,6 +159,7 @@ def index():
 
 @bp.get("/<slug>")
 @access.public
+@page_cache.anonymous(setting="PARTICIPATION_PAGE_CACHE_SECONDS")
 def consultation(slug: str):
     return consultation_page(consultations.get_by_slug(current_actor(), slug))
 
@@ -220,6 +222,7 @@ def load_proposal(slug: str, reference: str) -> tuple[Consultation, ProposalItem
 
 @bp.get("/<slug>/vorschlaege/<reference>")
 @access.public
+@page_cache.anonymous(setting="PARTICIPATION_PAGE_CACHE_SECONDS")
 def proposal(slug: str, reference: str):
     consultation, item = load_proposal(slug, reference)
     return proposal_page(consultation, item)
@@ -272,6 +275,7 @@ def proposal_page(
 
 @bp.get("/kommentare/<int:comment_id>")
 @access.public
+@page_cache.anonymous(setting="PARTICIPATION_PAGE_CACHE_SECONDS")
 def comment(comment_id: int):
     return comment_page(contributions.get_comment(current_actor(), comment_id))
 

@@ -6,11 +6,12 @@
     def home(): ...
 
 Only for pages whose content depends on nothing but the address and the language (the home page, the legal
-pages): no database content, no form. A request is served from the cache only when it carries no session
-cookie and no Authorization header (so no signed-in person, no flashed message, no CSRF token), and an answer
-is kept only when rendering it wrote nothing into the session and set no cookie. Each answer still gets its
-own CSP nonce: the cached body keeps a placeholder where the nonce was, filled per response. Entries live
-PAGE_CACHE_SECONDS (0 switches the cache off) and per worker; a deployment replaces the workers and so the cache.
+pages), or that may be a few seconds old for readers who are not signed in (see `setting`). A request is
+served from the cache only when it carries no session cookie and no Authorization header (so no signed-in
+person, no flashed message, no CSRF token), and an answer is kept only when rendering it wrote nothing into
+the session and set no cookie. Each answer still gets its own CSP nonce: the cached body keeps a placeholder
+where the nonce was, filled per response. Entries live PAGE_CACHE_SECONDS (or the view's own setting; 0
+switches the cache off) and per worker; a deployment replaces the workers and so the cache.
 """
 
 from __future__ import annotations
@@ -58,10 +59,21 @@ def _anonymous_request() -> bool:
     )
 
 
-def anonymous(view: F) -> F:
+def anonymous(view: F | None = None, *, setting: str = "PAGE_CACHE_SECONDS") -> Any:
+    """Cache the view's page for signed-out visitors for `setting` seconds (a config key; 0 switches it off).
+
+    Pages with content that changes (a consultation's proposals and comments) name a setting of their own with
+    a short lifetime: signed-out readers then see a new contribution a few seconds late, its author at once.
+    """
+    if view is None:
+        return lambda wrapped: _cached(wrapped, setting)
+    return _cached(view, setting)
+
+
+def _cached(view: F, setting: str) -> F:
     @wraps(view)
     def cached_view(*args: Any, **kwargs: Any) -> Any:
-        seconds = current_app.config.get("PAGE_CACHE_SECONDS", 0)
+        seconds = current_app.config.get(setting, 0)
         if not seconds or not _anonymous_request():
             return view(*args, **kwargs)
         cache = _cache()
