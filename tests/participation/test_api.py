@@ -360,3 +360,33 @@ def test_the_openapi_document_lists_the_participation_routes_and_their_scope(cli
     assert write["security"] == [{"bearerAuth": ["participation"]}]
     assert write["x-access"] == "token:participation|signed_in"
     assert "ParticipationComment" in spec["components"]["schemas"]
+
+
+def test_the_comment_pages_built_by_hand_say_what_the_documented_schema_says(client, world):
+    from participation.schemas import ParticipationCommentPageSchema
+
+    consultation = make_consultation(world)
+    proposal = make_proposal(world, consultation)
+    top = make_comment(world, consultation, proposal_id=proposal.id, body="Oben", stance="contra")
+    make_comment(world, consultation, world.ben, parent_id=top.id, body="Darunter")
+    for url in (f"{API}/proposals/{proposal.id}/comments", f"{API}/comments/{top.id}/replies"):
+        response = client.get(url)
+        assert response.mimetype == "application/json"
+        served = response.json
+        # What the schema would have written for the same page: the same keys and values, datetimes included.
+        assert json.loads(json.dumps(ParticipationCommentPageSchema().dump(_as_loaded(served)))) == served
+        assert served["items"][0]["created_at"].endswith("+00:00")
+
+
+def _as_loaded(page: dict) -> dict:
+    """The page with its datetimes parsed back, as the view's objects had them."""
+    from datetime import datetime
+
+    def item(value: dict) -> dict:
+        parsed = {**value, "replies": [item(r) for r in value["replies"]]}
+        for key in ("created_at", "edited_at"):
+            if parsed[key] is not None:
+                parsed[key] = datetime.fromisoformat(parsed[key])
+        return parsed
+
+    return {**page, "items": [item(i) for i in page["items"]]}
