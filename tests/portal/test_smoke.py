@@ -67,3 +67,16 @@ def test_readyz_answers_503_when_the_shared_rate_limit_store_is_unreachable(app_
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "rate_limit_store": "unreachable"}
+
+
+def test_limited_routes_keep_answering_when_redis_is_down(app_config):
+    from portal import create_app
+
+    app = create_app(
+        {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0"}, env="test"
+    )
+    client = app.test_client()
+    # The service list is limited per address; with its store gone it falls back to memory instead of a 500.
+    for _ in range(3):
+        assert client.get("/api/v1/appointments/services").status_code == 200
+    assert client.get("/readyz").status_code == 503
