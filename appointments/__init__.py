@@ -49,6 +49,24 @@ def register(app: Flask) -> None:
     declare_setting(
         app,
         Setting(
+            "APPOINTMENTS_SEARCH_CACHE_URL",
+            "",
+            "Redis shared by all workers and hosts for slot searches (e.g. redis://127.0.0.1:6379/1); empty: per worker",
+            "appointments",
+        ),
+    )
+    declare_setting(
+        app,
+        Setting(
+            "APPOINTMENTS_SEARCH_CACHE_PREFIX",
+            "stadtportal:slots",
+            "Key prefix in that Redis: portals sharing one Redis need different prefixes",
+            "appointments",
+        ),
+    )
+    declare_setting(
+        app,
+        Setting(
             "APPOINTMENTS_SEARCH_RATE_LIMIT",
             "120/minute",
             "Slot searches per client address (Flask-Limiter syntax); a location can set its own",

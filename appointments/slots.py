@@ -267,15 +267,46 @@ def free_slots_in(
     found = []
     offsets = [n * step for n in range(units)]
     get = taken.get
-    for start, key in _candidates(rules, periods, closures, duration_minutes, first_day, last_day, now):
+    at = datetime.fromtimestamp
+    for key in _candidate_keys(rules, periods, closures, duration_minutes, first_day, last_day, now):
         # _seats_left inlined: this loop runs for every start of a month.
         busy = 0
         for offset in offsets:
             busy |= get(key + offset, 0)
         left = offered - (busy & mask).bit_count()
         if left > 0:
-            found.append(FreeSlot(start, left))
+            found.append(FreeSlot(at(key, UTC), left))
     return found
+
+
+def _candidate_keys(
+    rules: Rules,
+    periods: Iterable[Period],
+    closures: Iterable[ClosedDays],
+    duration_minutes: int,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> Iterator[int]:
+    """_candidates as unit keys only, walked in integers: a datetime is made only for the starts that are free."""
+    periods = list(periods)
+    closures = list(closures)
+    earliest, latest = bookable_window(rules, now)
+    first_day = max(first_day, earliest.astimezone(BERLIN).date())
+    last_day = min(last_day, latest.astimezone(BERLIN).date())
+    low, high = earliest.timestamp(), latest.timestamp()
+    step = rules.slot_minutes * 60
+    length = (duration_minutes + rules.buffer_minutes) * 60
+    for day in local_days(first_day, last_day):
+        for interval in open_intervals(day, periods, closures):
+            key = unit_key(interval.opens)
+            last_start = unit_key(interval.closes) - length
+            while key <= last_start:
+                if key > high:
+                    return
+                if key >= low:
+                    yield key
+                key += step
 
 
 def refusal(

@@ -1,38 +1,39 @@
-"""Free times: loads a location's rules, hours, closures and seat claims and asks appointments.slots.
-
-Every function issues a fixed number of SQL statements whatever the number of bookings: one per kind of row
-(offered services, settings, opening periods, closures, seat claims in the range), selected as plain tuples.
+"""Free times: loads a location's rules, hours, closures and seat claims (availability_rows.py, four statements
+whatever the number of bookings) and asks appointments.slots.
 
 Searches are remembered per worker (an LRU of SEARCH_CACHE_SIZE answers per app; the config key
 APPOINTMENTS_SEARCH_CACHE_SIZE overrides it, 0 switches the cache off), keyed on the location,
 the services, the days asked for and the location's availability version, which every change that can alter
 the answer raises in its own transaction (availability_version.py). A repeated search then costs one
-statement: the settings row with the version. The clock is the other input: an answer also stays valid only
-until the first thing that time alone changes (a reservation's or cool-down's end, the first free start
-falling inside the minimum notice, the horizon reaching a new start) and at most CACHE_MAX_AGE.
+statement: the settings row with the version. With APPOINTMENTS_SEARCH_CACHE_URL set, answers are shared by all
+workers and hosts through Redis instead, keyed on a token the commit replaces (search_cache.py): a repeated
+search costs no statement, and a change one computation for all workers. The clock is the other input: an
+answer also stays valid only until the first thing that time alone changes (a reservation's or cool-down's end,
+the first free start falling inside the minimum notice, the horizon reaching a new start) and at most
+CACHE_MAX_AGE.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from appointments import slots
 from appointments.errors import BookingError
-from appointments.models import Closure, LocationSettings, OfferedService, OpeningPeriod, SeatClaim
-from appointments.services import availability_version
+from appointments.services import availability_version, search_cache
+from appointments.services.availability_rows import Items, duration_for
+from appointments.services.availability_rows import calendar as _calendar
+from appointments.services.availability_rows import occupancy as _occupancy
+from appointments.services.availability_rows import rules as _rules
+from appointments.services.availability_rows import rules_and_version as _rules_and_version
 from appointments.slots import FreeSlot
-from portal.departments.models import CatalogueService
 from portal.extensions import db
 from portal.timeutil import BERLIN, as_utc, utcnow
 
@@ -50,161 +51,6 @@ __all__ = [
     "search",
     "search_cached",
 ]
-
-Items = Sequence[tuple[int, int]]  # (catalogue_service_id, quantity)
-
-
-def duration_for(location_id: int, items: Items) -> int:
-    """Total minutes of a visit combining `items` at the location (one query)."""
-    if not items:
-        raise BookingError("services", _("Bitte wählen Sie mindestens eine Leistung."), "empty")
-    wanted: dict[int, int] = {}
-    for service_id, quantity in items:
-        if quantity < 1:
-            raise BookingError("services", _("Die Anzahl muss mindestens 1 sein."), "quantity")
-        wanted[service_id] = wanted.get(service_id, 0) + quantity
-    rows = db.session.execute(
-        sa.select(OfferedService.catalogue_service_id, OfferedService.duration_minutes, OfferedService.max_quantity)
-        .join(CatalogueService, CatalogueService.id == OfferedService.catalogue_service_id)
-        .where(
-            OfferedService.location_id == location_id,
-            OfferedService.catalogue_service_id.in_(wanted),
-            OfferedService.active.is_(True),
-            CatalogueService.active.is_(True),
-        )
-    ).all()
-    offered = {row.catalogue_service_id: row for row in rows}
-    total = 0
-    for service_id, quantity in wanted.items():
-        row = offered.get(service_id)
-        if row is None:
-            raise BookingError("services", _("Diese Leistung wird an diesem Standort nicht angeboten."), "not_offered")
-        if quantity > row.max_quantity:
-            raise BookingError(
-                "services",
-                _("Höchstens %(max)d pro Termin möglich.", max=row.max_quantity),
-                "quantity",
-            )
-        total += row.duration_minutes * quantity
-    return total
-
-
-def _rules_and_version(location_id: int) -> tuple[slots.Rules, int]:
-    row = db.session.execute(
-        sa.select(
-            LocationSettings.active,
-            LocationSettings.slot_minutes,
-            LocationSettings.counters,
-            LocationSettings.held_back_seats,
-            LocationSettings.horizon_days,
-            LocationSettings.min_notice_minutes,
-            LocationSettings.buffer_minutes,
-            LocationSettings.availability_version,
-        ).where(LocationSettings.location_id == location_id)
-    ).first()
-    if row is None or not row.active:
-        raise BookingError("location", _("An diesem Standort können keine Termine gebucht werden."), "unknown")
-    rules = slots.Rules(
-        slot_minutes=row.slot_minutes,
-        counters=row.counters,
-        held_back_seats=row.held_back_seats,
-        horizon_days=row.horizon_days,
-        min_notice_minutes=row.min_notice_minutes,
-        buffer_minutes=row.buffer_minutes,
-    )
-    return rules, row.availability_version
-
-
-def _rules(location_id: int) -> slots.Rules:
-    return _rules_and_version(location_id)[0]
-
-
-def _periods(location_id: int) -> list[slots.Period]:
-    rows = db.session.execute(
-        sa.select(
-            OpeningPeriod.weekday,
-            OpeningPeriod.opens,
-            OpeningPeriod.closes,
-            OpeningPeriod.valid_from,
-            OpeningPeriod.valid_until,
-        ).where(OpeningPeriod.location_id == location_id)
-    ).all()
-    return [slots.Period(*row) for row in rows]
-
-
-def _closures(location_id: int, first_day: date, last_day: date) -> list[slots.ClosedDays]:
-    rows = db.session.execute(
-        sa.select(Closure.first_day, Closure.last_day).where(
-            Closure.location_id == location_id, Closure.first_day <= last_day, Closure.last_day >= first_day
-        )
-    ).all()
-    return [slots.ClosedDays(*row) for row in rows]
-
-
-# Seats the per-unit bit mask can carry when summed in SQL as a signed 64-bit integer.
-MASK_SEATS = 62
-
-
-class epoch_seconds(FunctionElement):  # noqa: N801 - reads like the SQL function it stands for
-    """A UTC timestamp column as whole seconds since the epoch (slots.unit_key), computed by the database:
-    integers cross the wire and need no datetime parsing per row."""
-
-    type = sa.BigInteger()
-    inherit_cache = True
-    name = "epoch_seconds"
-
-
-@compiles(epoch_seconds)
-def _epoch_seconds_default(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_seconds_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
-    # UTCDateTime stores naive UTC text on SQLite, which strftime reads as UTC.
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-def _occupancy(
-    location_id: int, begins: datetime, ends: datetime, now: datetime, counters: int
-) -> tuple[dict[int, int], datetime | None]:
-    """Unit (slots.unit_key) → bit mask of the seats taken at `now`, for units in [begins, ends), and the first
-    moment after `now` at which one of those claims runs out: one query.
-
-    The claims are read through the unique index (location_id, unit_start, seat). Expired reservations and
-    ended cool-downs are free (slots.Claim.holds_at, here in SQL). Each seat is claimed at most once per
-    unit, so the sum of 2^seat per unit is its bit mask: the database folds a month of claims into one row
-    per unit. Locations with more seats than the mask holds get (unit, seat) rows folded here instead.
-    """
-    claims = SeatClaim.__table__.c
-    where = (
-        claims.location_id == location_id,
-        claims.unit_start >= begins,
-        claims.unit_start < ends,
-        sa.or_(claims.expires_at.is_(None), claims.expires_at > now),
-        sa.or_(claims.hold_until.is_(None), claims.hold_until > now),
-    )
-    unit = epoch_seconds(claims.unit_start)
-    ends_first: list[datetime] = []
-    if counters > MASK_SEATS:
-        taken: dict[int, int] = {}
-        rows = db.session.execute(sa.select(unit, claims.seat, claims.expires_at, claims.hold_until).where(*where))
-        for key, seat, expires_at, hold_until in rows.all():
-            taken[key] = taken.get(key, 0) | (1 << seat)
-            ends_first.extend(moment for moment in (expires_at, hold_until) if moment is not None)
-        return taken, min(ends_first, default=None)
-    bit = sa.cast(sa.literal(1), sa.BigInteger).op("<<")(claims.seat)
-    # Grouped by the column, not the expression: the index delivers it, and the epoch is computed per unit.
-    mask = sa.cast(sa.func.sum(bit), sa.BigInteger)  # PostgreSQL sums bigints as numeric; ints parse faster
-    query = sa.select(unit, mask, sa.func.min(claims.expires_at), sa.func.min(claims.hold_until))
-    taken = {}
-    for key, bits, expires_at, hold_until in db.session.execute(query.where(*where).group_by(claims.unit_start)):
-        taken[key] = bits
-        if expires_at is not None:
-            ends_first.append(expires_at)
-        if hold_until is not None:
-            ends_first.append(hold_until)
-    return taken, min(ends_first, default=None)
 
 
 def _window(rules: slots.Rules, first_day: date, last_day: date, now: datetime) -> tuple[date, date]:
@@ -238,17 +84,24 @@ class SearchResult:
 
 @dataclass
 class CachedSearch:
-    """One remembered answer: valid for `version` from `computed_at` until (not including) `valid_until`."""
+    """One remembered answer: valid for `version` (or the shared cache's `generation`) from `computed_at` until
+    (not including) `valid_until`."""
 
     result: SearchResult
     version: int
     computed_at: datetime
     valid_until: datetime
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the API's serialised answer and its ETag
+    generation: str | None = None  # search_cache's token when it came through the shared cache
 
     def fresh(self, version: int, now: datetime) -> bool:
-        return self.version == version and self.computed_at <= now < self.valid_until
+        return self.version == version and self.generation is None and self.computed_at <= now < self.valid_until
 
+    def fresh_in(self, generation: str, now: datetime) -> bool:
+        return self.generation == generation and self.computed_at <= now < self.valid_until
+
+
+Serialise = Callable[[CachedSearch], tuple[bytes, str]]
 
 SEARCH_CACHE_SIZE = 256
 CACHE_MAX_AGE = timedelta(seconds=60)
@@ -268,6 +121,25 @@ def _cache_usable() -> bool:
     return not (info.get(availability_version.TOUCHED) or info.get(availability_version.SERVICES))
 
 
+def _remembered(key: tuple, fresh: Callable[[CachedSearch], bool]) -> CachedSearch | None:
+    cache = _cache()
+    with _cache_lock:
+        entry = cache.get(key)
+        if entry is not None and fresh(entry):
+            cache.move_to_end(key)
+            return entry
+    return None
+
+
+def _remember(key: tuple, entry: CachedSearch, size: int) -> None:
+    cache = _cache()
+    with _cache_lock:
+        cache[key] = entry
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
+
+
 def search_cached(
     location_id: int,
     items: Items,
@@ -276,29 +148,76 @@ def search_cached(
     *,
     now: datetime | None = None,
     include_held_back: bool = False,
+    serialise: Serialise | None = None,
 ) -> CachedSearch:
-    """search() with its cache entry: a remembered answer costs one statement (settings and version)."""
+    """search() with its cache entry. A remembered answer costs one statement (settings and version), or none
+    with the shared cache (search_cache.py). `serialise` makes the API's body and ETag (entry.extra["json"])
+    for an answer computed here, so the shared cache holds it for every worker."""
     now = as_utc(now) if now else utcnow()
-    # The version is read before anything else: rows read afterwards are at least as new as it says.
-    rules, version = _rules_and_version(location_id)
     key = (location_id, tuple(sorted((int(s), int(q)) for s, q in items)), first_day, last_day, include_held_back)
     size = current_app.config.get("APPOINTMENTS_SEARCH_CACHE_SIZE", SEARCH_CACHE_SIZE)  # 0: no cache
     usable = size > 0 and _cache_usable()
-    cache = _cache()
-    if usable:
-        with _cache_lock:
-            entry = cache.get(key)
-            if entry is not None and entry.fresh(version, now):
-                cache.move_to_end(key)
-                return entry
+    shared = search_cache.shared_cache() if usable else None
+    generation = shared.generation(location_id) if shared is not None else None
+    if shared is not None and generation is not None:
+        return _search_shared(shared, generation, key, items, now, size, serialise)
+    # The version is read before anything else: rows read afterwards are at least as new as it says.
+    rules, version = _rules_and_version(location_id)
+    if usable and (entry := _remembered(key, lambda entry: entry.fresh(version, now))):
+        return entry
     result, valid_until = _compute(location_id, rules, items, first_day, last_day, now, include_held_back)
     entry = CachedSearch(result, version, now, valid_until)
     if usable:
-        with _cache_lock:
-            cache[key] = entry
-            cache.move_to_end(key)
-            while len(cache) > size:
-                cache.popitem(last=False)
+        _remember(key, entry, size)
+    return entry
+
+
+def _search_shared(
+    shared: search_cache.SharedCache,
+    generation: str,
+    key: tuple,
+    items: Items,
+    now: datetime,
+    size: int,
+    serialise: Serialise | None,
+) -> CachedSearch:
+    """The shared cache's path: this worker's LRU, then Redis, then one computation for all workers."""
+    if entry := _remembered(key, lambda entry: entry.fresh_in(generation, now)):
+        return entry
+    shared_key = shared.entry_key(generation, key)
+    value = shared.load(shared_key)
+    if value is None and not shared.claim(shared_key):
+        value = shared.wait_for(shared_key)
+    entry = _decoded(value, generation) if value is not None else None
+    if entry is None or not entry.fresh_in(generation, now):
+        location_id, _items, first_day, last_day, include_held_back = key
+        try:
+            rules, version = _rules_and_version(location_id)  # read after the token: at least as new as it
+            result, valid_until = _compute(location_id, rules, items, first_day, last_day, now, include_held_back)
+        except BaseException:
+            shared.release(shared_key)  # waiting workers compute (and raise) themselves
+            raise
+        entry = CachedSearch(result, version, now, valid_until, generation=generation)
+        if serialise is not None:
+            entry.extra["json"] = serialise(entry)
+        value = search_cache.encode(
+            result.duration_minutes, result.slots, version, now, valid_until, entry.extra.get("json")
+        )
+        lifetime = min(valid_until - now, CACHE_MAX_AGE)
+        shared.store(shared_key, value, int(lifetime.total_seconds() * 1000))
+    _remember(key, entry, size)
+    return entry
+
+
+def _decoded(value: bytes, generation: str) -> CachedSearch | None:
+    try:
+        found = search_cache.decode(value)
+    except (ValueError, KeyError, TypeError):
+        return None  # written by another version of this code: compute instead
+    result = SearchResult(found["duration"], [FreeSlot(start, seats) for start, seats in found["slots"]])
+    entry = CachedSearch(result, found["version"], found["computed_at"], found["valid_until"], generation=generation)
+    if found["answer"] is not None:
+        entry.extra["json"] = found["answer"]
     return entry
 
 
@@ -331,8 +250,7 @@ def _compute(
     first_day, last_day = _window(rules, first_day, last_day, now)
     if first_day > last_day:
         return SearchResult(duration, []), valid_until
-    periods = _periods(location_id)
-    closures = _closures(location_id, first_day, last_day)
+    periods, closures = _calendar(location_id, (first_day, last_day))
     begins, _ends = slots.day_bounds(first_day)
     _begins, ends = slots.day_bounds(last_day)
     taken, claim_ends = _occupancy(location_id, begins, ends, now, rules.counters)
@@ -385,7 +303,8 @@ def check_bookable(
     rules = _rules(location_id)
     duration = duration_for(location_id, items)
     day = start.astimezone(BERLIN).date()
-    code = slots.refusal(rules, _periods(location_id), _closures(location_id, day, day), duration, start, now)
+    periods, closures = _calendar(location_id, (day, day))
+    code = slots.refusal(rules, periods, closures, duration, start, now)
     if code is not None:
         raise BookingError("start", REFUSALS[code](), code)
     return duration
@@ -423,8 +342,7 @@ def booking_window(location_id: int, *, now: datetime | None = None) -> tuple[da
 
 def opening_days(location_id: int, first_day: date, last_day: date) -> list[date]:
     """The days in the range on which the location opens at all (holidays and closures excluded)."""
-    periods = _periods(location_id)
-    closures = _closures(location_id, first_day, last_day)
+    periods, closures = _calendar(location_id, (first_day, last_day))
     return [day for day in slots.local_days(first_day, last_day) if slots.open_intervals(day, periods, closures)]
 
 
@@ -432,5 +350,5 @@ def closed_for_today(location_id: int, day: date, *, now: datetime | None = None
     """Whether the location opens on `day` but every opening interval ends before the earliest bookable start:
     the day is not "booked out", its times are simply over (or inside the minimum notice)."""
     earliest, _ = booking_window(location_id, now=now)
-    intervals = slots.open_intervals(day, _periods(location_id), _closures(location_id, day, day))
+    intervals = slots.open_intervals(day, *_calendar(location_id, (day, day)))
     return bool(intervals) and all(interval.closes <= earliest for interval in intervals)

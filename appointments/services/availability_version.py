@@ -34,6 +34,7 @@ __all__ = ["ALL_LOCATIONS", "bump", "touch"]
 
 TOUCHED = "appointments.availability_touched"  # session.info: location ids (or ALL_LOCATIONS) to bump
 SERVICES = "appointments.availability_services"  # session.info: catalogue service ids changed
+BUMPED = "appointments.availability_bumped"  # session.info: location ids bumped, for after the commit (search_cache)
 BUMPING = "appointments_availability_bump"  # execution option marking the bump itself
 ALL_LOCATIONS = 0  # no location has id 0: "could not tell which, raise them all"
 
@@ -140,6 +141,7 @@ def _committing(session: Session) -> None:
         )
     if touched:
         bump(session, touched)
+        session.info.setdefault(BUMPED, set()).update(touched)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -147,3 +149,4 @@ def _ended(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the outermost transaction: committed (and bumped) or rolled back
         session.info.pop(TOUCHED, None)
         session.info.pop(SERVICES, None)
+        session.info.pop(BUMPED, None)  # after_commit has taken it; after a rollback nothing was bumped
