@@ -72,7 +72,7 @@ test-e2e: install-dev assets ## Browser tests and accessibility scans in headles
 	else echo "SKIPPED: Chromium not found (apt-get install chromium)"; fi
 
 benchmark: install-dev ## The benchmarks in benchmarks/ (see its README; needs PostgreSQL and wrk)
-	@command -v wrk >/dev/null || { echo "slot_search.py and webhooks.py need wrk: apt-get install -y wrk" >&2; exit 1; }
+	@command -v wrk >/dev/null || { echo "slot_search.py, webhooks.py and release_burst.py need wrk: apt-get install -y wrk" >&2; exit 1; }
 	$(PY) benchmarks/audit_overhead.py
 	$(PY) benchmarks/audit_verify.py
 	$(PY) benchmarks/slot_search.py
@@ -80,6 +80,9 @@ benchmark: install-dev ## The benchmarks in benchmarks/ (see its README; needs P
 	$(PY) benchmarks/webhooks.py
 	$(PY) benchmarks/data_access.py
 	$(PY) benchmarks/participation_bench.py
+	$(PY) benchmarks/release_burst.py
+	@if [ "$$(id -u)" = 0 ]; then $(PY) benchmarks/two_hosts.py; \
+	else echo "SKIPPED: two_hosts.py makes network namespaces and needs root (and nginx, socat)" >&2; fi
 
 clean: ## Remove the virtualenv, front-end packages and the development database
 	rm -rf $(VENV) node_modules instance/stadtportal.sqlite

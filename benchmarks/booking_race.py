@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_verify import SERVER_URL, temporary_database  # the same temporary database helper
+from webhooks import portal_config
 
 from portal.timeutil import BERLIN
 
@@ -92,13 +93,9 @@ def seed(url: str, slots: int) -> tuple[int, int, list[str]]:
 
 
 def start_gunicorn(url: str, port: int, workers: int, key_file: str, log: IO[bytes]) -> subprocess.Popen:
-    config = {
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "benchmark-" + "x" * 40,
-        "RATELIMIT_ENABLED": False,  # the benchmark is about the seats, not the per-IP limit
-        "AUDIT_SIGNING_KEY_FILE": key_file,
-        "BASE_URL": f"http://127.0.0.1:{port}",
-    }
+    # Production settings as every benchmark uses them (payments included, or production refuses to start);
+    # rate limits off: the benchmark is about the seats, not the per-IP limit.
+    config = portal_config(url, "http://127.0.0.1:9", key_file, f"http://127.0.0.1:{port}")
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "--workers", str(workers),

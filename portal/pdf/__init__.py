@@ -8,9 +8,19 @@ Texts come translated from the caller; the renderer adds the city's letterhead (
 and the creation date in the document's language. See portal/pdf/render.py for why fpdf2.
 """
 
+from pathlib import Path
+
 from portal.pdf.document import Block, Document, Heading, KeyValues, Paragraph, SmallPrint, Table
 from portal.pdf.fonts import FontsMissingError
-from portal.pdf.render import render_pdf
+
+
+def render_pdf(document: Document, *, font_dir: Path | None = None) -> bytes:
+    """The document as PDF bytes (portal.pdf.render). fpdf2 and Pillow are imported here, on the first PDF a
+    process makes: they add about 45 MB to every web worker, most of which never renders a PDF."""
+    from portal.pdf.render import render_pdf as render
+
+    return render(document, font_dir=font_dir)
+
 
 __all__ = [
     "Block",
