@@ -9,12 +9,15 @@ per worker and then reused: the URL map does not change while the app runs.
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
 from threading import Lock
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from flask_babel import format_datetime, get_timezone
 
 from portal.extensions import babel
+from portal.timeutil import as_utc
 
 URL_CACHE_SIZE = 4096
 
@@ -69,9 +72,25 @@ def _npgettext(context: str, singular: str, plural: str, n: int) -> str:
     return babel.domain_instance.get_translations().unpgettext(context, singular, plural, n)  # type: ignore[no-any-return]
 
 
+# Babel patterns that are digits and dots only, the same in every language: strftime writes them ten times faster
+# than Babel (a thread page formats a date per comment).
+_NUMERIC_PATTERNS = {"dd.MM.yyyy, HH:mm": "%d.%m.%Y, %H:%M", "dd.MM.yyyy": "%d.%m.%Y", "HH:mm": "%H:%M"}
+
+
+def _datetimeformat(value: Any, format: str | None = None, rebase: bool = True) -> str:
+    """Flask-Babel's `datetimeformat` filter, with a fast path for the numeric patterns above."""
+    pattern = _NUMERIC_PATTERNS.get(format or "")
+    if pattern is None or not isinstance(value, datetime):
+        return format_datetime(value, format, rebase)  # type: ignore[no-any-return]
+    if rebase:
+        value = as_utc(value).astimezone(get_timezone())
+    return value.strftime(pattern)
+
+
 def init_app(app: Flask) -> None:
     """Call after Flask-Babel's set-up, which installs its own (slower) callables."""
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext, newstyle=True
     )
     app.jinja_env.globals["url_for"] = CachedUrlFor(app)
+    app.jinja_env.filters["datetimeformat"] = _datetimeformat

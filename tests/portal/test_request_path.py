@@ -108,3 +108,22 @@ def test_probes_write_no_request_log_line(client, caplog):
         client.get("/impressum")
     lines = [r.getMessage() for r in caplog.records if r.name == "stadtportal.request"]
     assert lines == ["GET /impressum 200"]
+
+
+def test_numeric_dates_are_written_as_babel_writes_them(app):
+    from datetime import UTC, datetime
+
+    from flask_babel import format_datetime
+
+    from portal.rendering import _datetimeformat
+
+    with app.test_request_context("/"):
+        for value in (
+            datetime(2026, 3, 29, 0, 59, tzinfo=UTC),  # the night the clocks go forward
+            datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+            datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # and back
+            datetime(2026, 12, 31, 23, 5),  # naive, as SQLite hands it back: UTC
+        ):
+            for pattern in ("dd.MM.yyyy, HH:mm", "dd.MM.yyyy", "HH:mm", "medium"):
+                assert _datetimeformat(value, pattern) == format_datetime(value, pattern), (value, pattern)
+        assert render_template_string('{{ v | datetimeformat("dd.MM.yyyy, HH:mm") }}', v=value) == "01.01.2027, 00:05"
