@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from portal.services_registry import Landing, add_landing
+from portal.services_registry import Landing, add_account_link, add_landing
 
 SERVICE = "permits"
 # The services this one builds on; the factory refuses to start without them.
@@ -46,6 +46,7 @@ def register(app: Flask) -> None:
         ),
     )
     register_prefix(app, REFERENCE_PREFIX, service=SERVICE, description="Sondernutzungserlaubnis")
+    _register_views(app)
     _register_api(app)
     _register_demo(app)
     add_landing(
@@ -54,10 +55,18 @@ def register(app: Flask) -> None:
             "permits",
             _l("Sondernutzung"),
             _l("Eine Sondernutzungserlaubnis für öffentliche Straßen online beantragen."),
-            None,
+            "permits.index",
             available=False,
         ),
     )
+
+
+def _register_views(app: Flask) -> None:
+    """The applicant's pages under /sondernutzung, and "Meine Anträge" on Mein Konto."""
+    from permits import views
+
+    app.register_blueprint(views.bp)
+    add_account_link(app, "permits.mine", _l("Meine Anträge auf Sondernutzung"))
 
 
 def _register_api(app: Flask) -> None:

@@ -24,7 +24,7 @@ import permits.actions  # noqa: F401  (declares the audit actions)
 from permits import rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import PermitApplication, PermitAttachment, PermitState
-from permits.services import validation
+from permits.services import notifications, validation
 from permits.services.form_data import ApplicationData, apply_data
 from permits.services.quotes import fee_for, today_in_berlin
 from portal.actors import Actor
@@ -258,6 +258,7 @@ def submit(actor: Actor, application: PermitApplication, *, today: date | None =
             fee_cents=fee.total_cents,
             tariff_effective_from=tariff.effective_from.isoformat(),
         )
+        notifications.acknowledge_submission(application)  # the acknowledgement commits with the submission
     return application
 
 

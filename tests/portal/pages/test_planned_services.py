@@ -36,6 +36,6 @@ def test_home_page_announces_planned_services_with_the_phone_alternative(client)
     assert "kern-link--stretched" not in planned.split("</section>")[0]
 
 
-@pytest.mark.parametrize("path", ["/datenzugriff/", "/sondernutzung/"])  # /beteiligung/ has its real pages now
+@pytest.mark.parametrize("path", ["/datenzugriff/"])  # /beteiligung/ and /sondernutzung/ have their real pages now
 def test_the_old_placeholder_pages_are_gone(client, path):
     assert client.get(path).status_code == 404
