@@ -102,9 +102,11 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     services_registry.init_app(app)
     errors.init_app(app)
     from portal import files, maps
+    from portal.audit import sequencer
 
     files.init_app(app)
     maps.init_app(app)
+    sequencer.init_app(app)  # chains queued audit events after each commit; the job audit.sequence
 
     for module_name in CORE_BLUEPRINTS:
         module = importlib.import_module(module_name)

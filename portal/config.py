@@ -63,6 +63,12 @@ class Config:
     AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE", str(INSTANCE_DIR / "audit-signing-key.pem"))
     # Public key(s) (PEM, current and retired, from `flask audit public-key`) put into citizens' proof downloads.
     AUDIT_PUBLIC_KEY_FILE = os.environ.get("AUDIT_PUBLIC_KEY_FILE", "")
+    # None: audit events are chained in the use case's transaction on SQLite, by the sequencer after the commit
+    # on PostgreSQL (portal.audit.sequencer). True/False forces one way (tests try the sequencer on SQLite).
+    AUDIT_SEQUENCE_AT_RECORD: bool | None = None
+    # After a commit that queued audit events: "thread" (the process's sequencer thread chains them, the request
+    # does not wait) or "inline" (chained before commit() returns).
+    AUDIT_SEQUENCE_AFTER_COMMIT = os.environ.get("AUDIT_SEQUENCE_AFTER_COMMIT", "thread")
 
     OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
     OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
@@ -161,6 +167,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     LOGIN_SLOW_SECONDS = 0.0
+    AUDIT_SEQUENCE_AFTER_COMMIT = "inline"  # what a use case wrote is on the audit chain when it returns
     # Uploads made by tests never land in the real instance folder (tests may point it at their tmp_path).
     FILE_STORAGE_PATH = os.environ.get("TEST_FILE_STORAGE_PATH", f"/tmp/stadtportal-test-files-{os.getpid()}")  # noqa: S108
 

@@ -19,6 +19,6 @@ from portal.accounts.models import (  # noqa: F401
     UserRole,
     UserSession,
 )
-from portal.audit.models import AuditCheckpoint, AuditEvent  # noqa: F401
+from portal.audit.models import AuditCheckpoint, AuditEvent, AuditPending  # noqa: F401
 from portal.departments.models import CatalogueService, Department, Location  # noqa: F401
 from portal.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401

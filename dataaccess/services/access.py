@@ -33,8 +33,9 @@ same way (log row outcome "refused", audit outcome "denied") and then raised as 
 Everything is one database transaction, in an order that keeps the locks short: the checks and the records
 (reads only), then the reader's rate counter (dataaccess.services.rate_limit: a row lock that only this
 official's or client's other accesses under the agreement wait for, which makes the limit exact on PostgreSQL),
-the citizen's request, and last the audit event (which takes the audit chain's lock: every audited write
-queues on it, so it is taken right before the log row and the commit).
+the citizen's request, and last the audit event (chained at once with audit.record_now, since the log row
+stores its seq: that takes the audit chain's lock, which the sequencer and other accesses wait for, so it is
+taken right before the log row and the commit; other audited use cases only queue their events and do not wait).
 
 Break-glass (`read(..., breakglass=session_id)`, see dataaccess.services.breakglass): an emergency read without
 an agreement. Checked instead: breakglass_unknown (the session exists), breakglass_not_yours (the person
@@ -175,7 +176,8 @@ def _last_check(attempt: Attempt) -> Refusal | None:
 
 def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
     """Write the access's audit event and log row (in the caller's transaction), the last statements before its
-    commit: the audit event takes the chain's lock, which every audited write in the portal waits for."""
+    commit: the log row stores the event's seq, so the event is chained at once (audit.record_now) under the
+    chain's lock, which the audit sequencer and other such use cases wait for until this commit."""
     agreement, session, dataset, subject = attempt.agreement, attempt.breakglass, attempt.dataset, attempt.subject
     assert dataset is not None and subject is not None
     target: AccessAgreement | BreakGlassSession
@@ -194,7 +196,7 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
         action, target, consumer = "dataaccess.breakglass_read", session, session.consumer_department
         purpose_code = breakglass.PURPOSE_CODE
         details = {"breakglass": session.id, "category": session.category}
-    event = audit.record(
+    event = audit.record_now(
         action,
         attempt.actor,
         target=target,
@@ -281,7 +283,7 @@ def _log_refusal(attempt: Attempt, refusal: Refusal) -> AccessRefused:
             known["department"] = consumer.name
     if attempt.breakglass is not None:
         known["breakglass"] = attempt.breakglass.id
-    event = audit.record(
+    event = audit.record_now(
         "dataaccess.access_refused",
         attempt.actor,
         target=agreement if agreement is not None else attempt.breakglass,

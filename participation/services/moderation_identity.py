@@ -79,7 +79,7 @@ def reveal_identity(actor: Actor, kind: str, contribution_id: int, *, reason: st
     user = db.session.get(User, contribution.author_id)
     assert user is not None  # a foreign key
     with transaction():
-        event = audit.record(
+        event = audit.record_now(
             "participation.identity_revealed",
             actor,
             target=case,

@@ -15,6 +15,7 @@ from payments.errors import PaymentError, PaymentNotFound
 from payments.models import Payment, PaymentAttempt, PaymentStatus, Refund
 from portal.actors import Actor
 from portal.approvals.models import ApprovalRequest
+from portal.audit import sequencer
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.references.kassenzeichen import LENGTH, compact, is_valid_kassenzeichen
@@ -139,6 +140,7 @@ def payment_detail(actor: Actor, public_id: str) -> PaymentDetail:
         targets.append(
             sa.and_(AuditEvent.target_type == "payment_refund", AuditEvent.target_id.in_([str(r.id) for r in refunds]))
         )
+    sequencer.catch_up()
     events = list(db.session.scalars(sa.select(AuditEvent).where(sa.or_(*targets)).order_by(AuditEvent.seq)))
     return PaymentDetail(
         payment=payment,

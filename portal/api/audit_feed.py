@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Forbidden
 
 from portal.actors import Actor
+from portal.audit import sequencer
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 
@@ -26,6 +27,7 @@ def events_after(actor: Actor, after_seq: int, limit: int) -> AuditEventPage:
     """Up to `limit` events with seq > after_seq. Only clients holding the audit scope may read them."""
     if FEED_SCOPE not in actor.scopes:
         raise Forbidden(_l("Dieser Zugang darf das Prüfprotokoll nicht lesen."))
+    sequencer.catch_up()
     rows = list(
         db.session.scalars(
             sa.select(AuditEvent).where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq).limit(limit + 1)

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from portal.actors import SYSTEM
+from portal.audit import sequencer
 from portal.audit import services as audit
 from portal.audit.chain import GENESIS_HASH, format_time
 from portal.audit.merkle import RootBuilder, event_leaf_hash
@@ -206,13 +207,6 @@ def signature_valid(checkpoint: CheckpointFields | AuditCheckpoint, public_key: 
     return True
 
 
-def _lock_chain() -> None:
-    # The same transaction-scoped lock audit.record takes (re-entrant within one session), held from reading
-    # the chain's end until commit, so no event can slip in between the checkpoint and its own event.
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.CHAIN_LOCK_KEY})
-
-
 def range_leaves(first_seq: int, last_seq: int) -> Iterator[bytes]:
     """The Merkle leaf hashes of the events first_seq..last_seq in seq order, fetched in keyset batches, so a
     day's range is streamed, never held in memory. Missing events are simply not there: callers count."""
@@ -248,7 +242,9 @@ def make_checkpoint(private_key: Ed25519PrivateKey) -> AuditCheckpoint:
     gets the next seq and is covered by the next checkpoint. Its Merkle tree spans the events since the
     previous checkpoint. Refuses (CheckpointRangeError) if events of that range are missing.
     """
-    _lock_chain()
+    # Under the chain lock until commit, with every event queued so far chained first: nothing can slip in between
+    # the checkpoint and its own event.
+    sequencer.chain_in_session()
     last = db.session.execute(
         sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
@@ -280,7 +276,7 @@ def make_checkpoint(private_key: Ed25519PrivateKey) -> AuditCheckpoint:
     )
     db.session.add(checkpoint)
     db.session.flush()
-    audit.record(
+    audit.record_now(
         "audit.checkpoint",
         SYSTEM,
         target=checkpoint,

@@ -9,10 +9,11 @@ import time
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portal.audit import checkpoints
+from portal.audit import checkpoints, sequencer
 from portal.audit.verify import DEFAULT_BATCH, last_seq, verify_chain
 from portal.extensions import db
 
@@ -119,6 +120,32 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
+@audit_cli.command("sequence")
+def sequence() -> None:
+    """Chain the audit events waiting in the queue now (the job audit.sequence does this every 10 s)."""
+    state = _queue_state()
+    count = sequencer.sequence()
+    click.echo(f"{count} queued events chained ({state.count} were waiting).")
+
+
+def _queue_state() -> sequencer.QueueState:
+    with db.engine.connect() as connection:
+        return sequencer.queue_state(connection)
+
+
+def _warn_if_queue_is_stuck(warn_seconds: float) -> None:
+    """Events that wait for longer than a sequencer round could take: the sequencer is stuck or not running."""
+    state = _queue_state()
+    age = state.oldest_age()
+    if age is not None and age.total_seconds() > warn_seconds:
+        click.echo(
+            f"warning: {state.count} audit events wait for the sequencer, the oldest for {age.total_seconds():.0f} s "
+            f"(since {state.oldest:%Y-%m-%d %H:%M:%S} UTC); is `flask jobs run` running? "
+            "Chaining them before verifying.",
+            err=True,
+        )
+
+
 @audit_cli.command("verify")
 @click.option(
     "--public-key",
@@ -131,15 +158,29 @@ class _Progress:
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, help="Events fetched per query.")
 @click.option("--max-problems", default=1, show_default=True, help="Stop after this many findings.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def verify(public_key_files: tuple[str, ...], batch_size: int, max_problems: int, quiet: bool) -> None:
+@click.option(
+    "--pending-warn-seconds",
+    default=60.0,
+    show_default=True,
+    help="Warn about queued events older than this (a stuck or missing sequencer).",
+)
+def verify(
+    public_key_files: tuple[str, ...], batch_size: int, max_problems: int, quiet: bool, pending_warn_seconds: float
+) -> None:
     """Recompute every hash and link, look for gaps, and check every signed checkpoint.
 
-    Exits 0 when the chain is intact, 1 naming the first broken seq otherwise.
+    Queued events are chained first (and reported as a warning if they waited longer than
+    --pending-warn-seconds). Exits 0 when the chain is intact, 1 naming the first broken seq otherwise.
     """
     try:
         keys = _public_keys(public_key_files)
     except checkpoints.CheckpointKeyError as exc:
         raise click.ClickException(str(exc)) from None
+    _warn_if_queue_is_stuck(pending_warn_seconds)
+    try:
+        sequencer.sequence(lock_timeout=sequencer.READER_LOCK_TIMEOUT)
+    except sa.exc.OperationalError as exc:
+        click.echo(f"warning: could not chain the queued events (the chain lock is held): {exc.orig}", err=True)
     engine = db.engine
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     # One snapshot for the whole run: the checkpoints read first and the events read later agree.

@@ -16,7 +16,7 @@ class AuditEvent(Model):
 
     __tablename__ = "audit_event"
 
-    # Assigned by portal.audit.services.record under a lock, so the chain has no gaps or forks.
+    # Assigned by the sequencer (portal.audit.sequencer) under a lock, so the chain has no gaps or forks.
     seq: Mapped[int] = mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
     )
@@ -34,11 +34,40 @@ class AuditEvent(Model):
     outcome: Mapped[str] = mapped_column(sa.String(16))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The key audit.record handed out before the event had a seq (None for events chained before 0027). Not
+    # hashed: a lookup aid, and unique so that no queued event can ever be chained twice.
+    event_key: Mapped[str | None] = mapped_column(sa.String(32))
 
     __table_args__ = (
         sa.CheckConstraint("outcome in ('success', 'failure', 'denied')", name="outcome"),
         sa.CheckConstraint("actor_type in ('user', 'client', 'system', 'anonymous')", name="actor_type"),
+        sa.Index("ix_audit_event_event_key", "event_key", unique=True),
     )
+
+
+class AuditPending(Model):
+    """An audited fact committed with its use case, waiting for the sequencer to give it a seq and a hash.
+
+    Holds every hashed field of AuditEvent except seq and the hashes; the sequencer moves rows from here into
+    audit_event in id order and deletes them in the same transaction, so each is chained exactly once.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    event_key: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_type: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[str | None] = mapped_column(sa.String(64))
+    on_behalf_of: Mapped[str | None] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(100))
+    target_type: Mapped[str | None] = mapped_column(sa.String(64))
+    target_id: Mapped[str | None] = mapped_column(sa.String(64))
+    subject_user_id: Mapped[int | None] = mapped_column(sa.Integer)
+    details: Mapped[str] = mapped_column(sa.Text)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    outcome: Mapped[str] = mapped_column(sa.String(16))
 
 
 class AuditCheckpoint(Model):

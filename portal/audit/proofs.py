@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden, NotFound
 
 from portal.actors import Actor
-from portal.audit import checkpoints, merkle, queries
+from portal.audit import checkpoints, merkle, queries, sequencer
 from portal.audit.chain import canonical_json, fields_of, format_time
 from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.extensions import db
@@ -115,6 +115,7 @@ def configured_public_key(key_id: str) -> str | None:
 def _own_event(actor: Actor, seq: int) -> AuditEvent:
     if actor.user is None:
         raise Forbidden()
+    sequencer.catch_up()
     event = db.session.get(AuditEvent, seq)
     if event is None or event.subject_user_id != actor.user.id:
         raise NotFound()

@@ -18,7 +18,7 @@ from werkzeug.exceptions import Forbidden
 
 from portal.accounts.models import User
 from portal.actors import Actor
-from portal.audit import registry
+from portal.audit import registry, sequencer
 from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.departments.models import Department
 from portal.extensions import db
@@ -213,10 +213,12 @@ def list_events(actor: Actor, filters: AuditFilter, page: int = 1, per_page: int
     """The filtered trail, newest first. Only platform admins and the data protection officer may read it."""
     if not can_read_trail(actor):
         raise Forbidden()
+    sequencer.catch_up()
     return _page(_conditions(filters), page, per_page)
 
 
 def chain_status() -> ChainStatus:
+    """The chain's end and its latest checkpoint (callers catch up with the queue first)."""
     last = db.session.scalar(sa.select(sa.func.max(AuditEvent.seq))) or 0
     checkpoint = db.session.scalar(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
     since = last - checkpoint.seq if checkpoint is not None else last
@@ -308,5 +310,6 @@ def events_about(
     if actor.user is None:
         raise Forbidden()
     user_id = actor.user.id
+    sequencer.catch_up()  # the entry of what the person just did is on the chain, and so on this page
     listing = _page([AuditEvent.subject_user_id == user_id], page, per_page)
     return citizen_lines(listing.items, user_id), listing

@@ -1,31 +1,40 @@
-"""Writing to the audit trail. Called inside the service's own transaction, never committed here."""
+"""Writing to the audit trail. Called inside the service's own transaction, never committed here.
+
+record() queues the event (audit_pending) in the use case's transaction; the sequencer gives it its seq and
+hash right after the commit (portal.audit.sequencer). record_now() chains it at once, for the few use cases
+that need the seq before they commit.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
 
 from portal.actors import Actor
-from portal.audit import registry
-from portal.audit.chain import GENESIS_HASH, canonical_json, chain_hash, event_payload, mask_secrets
+from portal.audit import registry, sequencer
+from portal.audit.chain import canonical_json, mask_secrets
 from portal.audit.models import AuditEvent
+from portal.audit.sequencer import CHAIN_LOCK_KEY  # noqa: F401  (where callers have looked for it)
 from portal.extensions import db
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-# Any constant: on PostgreSQL every writer of the chain takes this transaction-scoped lock, so two
-# concurrent transactions can never both append after the same predecessor.
-CHAIN_LOCK_KEY = 7_254_001
 
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event written in the current transaction. Its seq is given by the sequencer after the commit; the
+    event_key finds it in audit_event then (audit_event.event_key)."""
 
-def _lock_chain() -> None:
-    bind = db.session.get_bind()
-    if bind.dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+    event_key: str
+    action: str
+    occurred_at: datetime
 
 
 def record(
@@ -38,8 +47,8 @@ def record(
     subject_user_id: int | None = None,
     outcome: str = "success",
     **details: Any,
-) -> AuditEvent:
-    """Append one event to the chain in the current transaction.
+) -> RecordedEvent:
+    """Write one event in the current transaction; it is chained (seq, hash) once the transaction commits.
 
     `target` may be a model instance (its table name and id are used). Detail keys are checked against the
     declared action; values that look like secrets are masked. `purpose`, `legal_basis` and `department_id`
@@ -55,18 +64,11 @@ def record(
         db.session.flush()
         target_id = getattr(target, "id", target_id)
 
-    _lock_chain()
-    last = db.session.execute(
-        sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
-
     request_id = ip = None
     if has_request_context():
         request_id = g.get("request_id")
         ip = request.remote_addr
     fields: dict[str, Any] = {
-        "seq": seq,
         "occurred_at": utcnow(),
         "actor_type": actor.kind,
         "actor_id": actor.id,
@@ -80,8 +82,29 @@ def record(
         "ip": ip,
         "outcome": outcome,
     }
-    event = AuditEvent(**fields, prev_hash=prev_hash, hash=chain_hash(prev_hash, event_payload(**fields)))
-    db.session.add(event)
-    db.session.flush()
-    log.debug("audit %s %s", action, outcome, extra={"audit_seq": seq, "action": action})
+    event_key = secrets.token_hex(16)
+    # Core, not the ORM: the sequencer deletes the row again, maybe in this very transaction (SQLite).
+    db.session.connection().execute(sequencer.INSERT_PENDING, {"event_key": event_key, **fields})
+    if sequencer.chains_at_record():
+        sequencer.chain_in_session()
+    else:
+        sequencer.note_queued()
+    log.debug("audit %s %s", action, outcome, extra={"audit_event_key": event_key, "action": action})
+    return RecordedEvent(event_key=event_key, action=action, occurred_at=fields["occurred_at"])
+
+
+def record_now(action: str, actor: Actor, **kwargs: Any) -> AuditEvent:
+    """record(), then chain the event in the current transaction and return it with its seq.
+
+    Takes the chain lock until the transaction ends (with every event queued before it), so concurrent audited
+    use cases wait for this one's commit: only for use cases that must store or show the seq before they commit
+    (the data-access log's foreign key to it, the moderator's reference to the reveal).
+    """
+    recorded = record(action, actor, **kwargs)
+    chained = {c.event_key: c.seq for c in sequencer.chain_in_session()}
+    seq = chained.get(recorded.event_key)
+    if seq is None:  # already chained by record() (SQLite) in an earlier batch of the same call
+        seq = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.event_key == recorded.event_key))
+    event = db.session.get(AuditEvent, seq)
+    assert event is not None
     return event

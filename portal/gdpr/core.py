@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import DepartmentMembership, OidcIdentity, OrganisationMember, User, UserRole, UserSession
+from portal.audit import sequencer
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.gdpr import register_core_section, text, when
@@ -188,6 +189,7 @@ def oidc_identities_summary(data: list[dict[str, Any]]) -> list[Block]:
 
 
 def audit_events(user: User) -> list[dict[str, Any]]:
+    sequencer.catch_up()  # with the export's own event, which is chained in the export's transaction
     events = _rows(AuditEvent, AuditEvent.subject_user_id == user.id)
     return [
         {

@@ -60,7 +60,7 @@ def anna_events(anna, count: int) -> list[int]:
     for i in range(count):
         with transaction():
             seqs.append(
-                audit.record("account.login", SYSTEM, subject_user_id=anna.id, method="password", note=f"„{i}“").seq
+                audit.record_now("account.login", SYSTEM, subject_user_id=anna.id, method="password", note=f"„{i}“").seq
             )
     return seqs
 
