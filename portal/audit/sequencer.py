@@ -66,7 +66,7 @@ JOB_EVERY = timedelta(seconds=10)
 # The sequencer thread's pause after a wake-up, to chain several commits' events in one round.
 COALESCE_SECONDS = 0.02
 
-_QUEUED = "audit_queued_engine"  # session.info: this transaction queued events; the engine to chain them on
+_QUEUED = "audit_queued"  # session.info: this transaction queued events: (engine, chain them in the thread?)
 _LOCKED = "audit_chain_locked"  # session.info: this transaction holds the chain lock
 
 PENDING = cast(sa.Table, AuditPending.__table__)
