@@ -1,7 +1,7 @@
 """audit sequencer: use cases queue their events in audit_pending, a sequencer chains them into audit_event
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0026
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0027"
-down_revision = "0024"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

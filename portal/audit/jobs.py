@@ -1,4 +1,5 @@
-"""The audit trail's daily jobs for `flask worker`: sign a checkpoint, verify the whole chain.
+"""The audit trail's jobs for `flask worker`: chain queued events (every 10 s, on every host), sign a checkpoint
+and verify the whole chain (daily, where the key is).
 
 Declared only on a host that has the signing key (AUDIT_SIGNING_KEY_FILE exists when the app starts): the
 other hosts neither sign nor need to. Operators who keep the key away from the web hosts run
@@ -34,6 +35,9 @@ def verify_everything() -> str:
     retired = current_app.config.get("AUDIT_PUBLIC_KEY_FILE")
     if retired and Path(retired).is_file():  # the keys of checkpoints signed before a rotation
         keys.extend(checkpoints.public_keys_in(Path(retired).read_text(errors="replace")))
+    from portal.audit import sequencer
+
+    sequencer.sequence(lock_timeout=sequencer.READER_LOCK_TIMEOUT)  # what committed so far is verified too
     engine = db.engine
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as connection:
@@ -47,8 +51,10 @@ def verify_everything() -> str:
 
 
 def declare_jobs(app: Flask) -> None:
+    from portal.audit import sequencer
     from portal.jobs import Job, declare_job
 
+    declare_job(app, Job("audit.sequence", sequencer.JOB_EVERY, sequencer.sequence, "portal"))
     if not Path(app.config.get("AUDIT_SIGNING_KEY_FILE") or "").is_file():
         return
     declare_job(app, Job("audit.checkpoint", timedelta(days=1), sign_checkpoint, "portal"))

@@ -375,14 +375,8 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         session.info.pop(_LOCKED, None)
 
 
-def run_job() -> int:
-    return sequence()
-
-
 def init_app(app: Flask) -> None:
-    from portal.jobs import Job, declare_job
-
+    """The session hooks; the job audit.sequence is declared with the audit's other jobs (portal.audit.jobs)."""
     if not sa_event.contains(Session, "after_commit", _after_commit):
         sa_event.listen(Session, "after_commit", _after_commit)
         sa_event.listen(Session, "after_transaction_end", _after_transaction_end)
-    declare_job(app, Job("audit.sequence", JOB_EVERY, run_job, "portal"))
