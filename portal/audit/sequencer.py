@@ -86,16 +86,10 @@ HASHED_FIELDS = (
     "outcome",
 )
 _LOCK = sa.text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=CHAIN_LOCK_KEY)
-# The sequencer's own transactions commit without waiting for the WAL flush (synchronous_commit off): the queue
-# rows they delete were committed durably by the use cases, and a transaction lost in a server crash is lost as
-# a whole (both its DELETE and its INSERT), so the next run chains those events again. Nothing is lost, and the
-# writers are spared a second flush per use case. Taken in the same statement as the lock: one round trip.
-_TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:k), set_config('synchronous_commit', 'off', true)").bindparams(
-    k=CHAIN_LOCK_KEY
-)
-_LOCK_ASYNC = sa.text("SELECT pg_advisory_xact_lock(:k), set_config('synchronous_commit', 'off', true)").bindparams(
-    k=CHAIN_LOCK_KEY
-)
+# The sequencer's transactions commit durably like any other (synchronous_commit stays on): a seq, once given,
+# is shown to citizens and put into proofs, so a server crash must not lose a chaining that a page has shown and
+# let the next run give that seq to another event.
+_TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(k=CHAIN_LOCK_KEY)
 _INSERT_EVENTS = sa.insert(_events)
 _CHAIN_END = sa.select(_events.c.seq, _events.c.hash).order_by(_events.c.seq.desc()).limit(1)
 _TAKE = (
@@ -230,7 +224,7 @@ def sequence(engine: sa.Engine | None = None, *, lock_timeout: str | None = None
             if _is_postgresql(connection):
                 if lock_timeout:
                     connection.execute(sa.select(sa.func.set_config("lock_timeout", lock_timeout, True)))
-                connection.execute(_LOCK_ASYNC)
+                connection.execute(_LOCK)
             batch = chain_batch(connection)
             connection.commit()
             total += len(batch)
