@@ -51,7 +51,7 @@ def register(app: Flask) -> None:
         Setting(
             "APPOINTMENTS_SEARCH_CACHE_URL",
             "",
-            "Redis shared by all workers and hosts for slot searches (e.g. redis://127.0.0.1:6379/1); empty: per worker",
+            "Redis shared by all workers and hosts for slot searches (redis://127.0.0.1:6379/1); empty: per worker",
             "appointments",
         ),
     )

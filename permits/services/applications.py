@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -216,9 +217,7 @@ def submit(actor: Actor, application: PermitApplication, *, today: date | None =
     today = today or today_in_berlin()
     if not rules.is_owner(actor, application):
         raise PermitNotFound()
-    refused = rules.refusal(actor, application, S.SUBMITTED)
-    if refused is not None:
-        raise PermitError("state", refused.message, refused.code, 409)
+    _check_move(actor, application, S.SUBMITTED)
     errors = check_complete(application, today)
     computed = None
     if not errors:
@@ -265,23 +264,36 @@ def submit(actor: Actor, application: PermitApplication, *, today: date | None =
 def withdraw(actor: Actor, application: PermitApplication) -> PermitApplication:
     if not rules.is_owner(actor, application):
         raise PermitNotFound()
-    refused = rules.refusal(actor, application, S.WITHDRAWN)
+    _check_move(actor, application, S.WITHDRAWN)
+    with transaction():
+        _set_state(actor, application, S.WITHDRAWN, "permits.application_withdrawn")
+    return application
+
+
+def _check_move(actor: Actor, application: PermitApplication, new_state: str) -> None:
+    refused = rules.refusal(actor, application, new_state)
     if refused is not None:
         raise PermitError("state", refused.message, refused.code, 409)
-    with transaction():
-        was = application.state
-        application.state = S.WITHDRAWN.value
-        application.state_changed_at = application.updated_at = utcnow()
-        audit.record(
-            "permits.application_withdrawn",
-            actor,
-            target=application,
-            subject_user_id=_subject(application),
-            case=_case(application),
-            was=was,
-            state=application.state,
-        )
-    return application
+
+
+def _set_state(actor: Actor, application: PermitApplication, new_state: str, action: str, **details: Any) -> None:
+    """The state change and its audit event, in the caller's transaction (rules checked before)."""
+    was = application.state
+    application.state = PermitState(new_state).value
+    now = utcnow()
+    application.state_changed_at = application.updated_at = now
+    if application.state in (S.GRANTED, S.REFUSED):
+        application.decided_at = now
+    audit.record(
+        action,
+        actor,
+        target=application,
+        subject_user_id=_subject(application),
+        case=_case(application),
+        was=was,
+        state=application.state,
+        **details,
+    )
 
 
 # --- the department (and the system: payments, the calendar) ----------------------------------------------------
@@ -291,26 +303,9 @@ def move(actor: Actor, application: PermitApplication, new_state: str, note: str
     """Move a case as permits.rules allows the actor; the note (a request, reasons) goes into the audit trail."""
     if not may_see(actor, application) and actor.kind != "system":
         raise PermitNotFound()
-    refused = rules.refusal(actor, application, new_state)
-    if refused is not None:
-        raise PermitError("state", refused.message, refused.code, 409)
+    _check_move(actor, application, new_state)
     note = clean(note, 1000)
     with transaction():
-        was = application.state
-        application.state = PermitState(new_state).value
-        now = utcnow()
-        application.state_changed_at = application.updated_at = now
-        if application.state in (S.GRANTED, S.REFUSED):
-            application.decided_at = now
-        audit.record(
-            "permits.application_moved",
-            actor,
-            target=application,
-            subject_user_id=_subject(application),
-            case=_case(application),
-            was=was,
-            state=application.state,
-            note=note,
-            department_id=application.department_id,
-        )
+        department = application.department_id
+        _set_state(actor, application, new_state, "permits.application_moved", note=note, department_id=department)
     return application

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.exceptions import Forbidden
@@ -188,15 +189,9 @@ def save_use_type(actor: Actor, data: UseTypeData) -> UseType:
         "position": data.position,
     }
     with transaction():
-        use_type = db.session.scalar(sa.select(UseType).where(UseType.code == data.code))
-        if use_type is None:
-            use_type = UseType(code=data.code, **values)
-            db.session.add(use_type)
-        elif all(getattr(use_type, name) == value for name, value in values.items()):
+        use_type, changed = _upsert(UseType, data.code, values)
+        if not changed:
             return use_type
-        else:
-            for name, value in values.items():
-                setattr(use_type, name, value)
         audit.record(
             "permits.use_type_saved",
             actor,
@@ -208,6 +203,21 @@ def save_use_type(actor: Actor, data: UseTypeData) -> UseType:
             active=data.active,
         )
     return use_type
+
+
+def _upsert(model: Any, code: str, values: Mapping[str, Any]) -> tuple[Any, bool]:
+    """The catalogue row with this code, created or brought to `values`; and whether anything changed (an
+    unchanged save writes no audit event)."""
+    row = db.session.scalar(sa.select(model).where(model.code == code))
+    if row is None:
+        row = model(code=code, **values)
+        db.session.add(row)
+        return row, True
+    if all(getattr(row, name) == value for name, value in values.items()):
+        return row, False
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row, True
 
 
 def save_exemption_reason(
@@ -231,15 +241,9 @@ def save_exemption_reason(
         "proof_required": proof_required,
     }
     with transaction():
-        reason = db.session.scalar(sa.select(ExemptionReason).where(ExemptionReason.code == code))
-        if reason is None:
-            reason = ExemptionReason(code=code, **values)
-            db.session.add(reason)
-        elif all(getattr(reason, name) == value for name, value in values.items()):
+        reason, changed = _upsert(ExemptionReason, code, values)
+        if not changed:
             return reason
-        else:
-            for name, value in values.items():
-                setattr(reason, name, value)
         audit.record(
             "permits.exemption_reason_saved",
             actor,
