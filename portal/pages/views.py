@@ -150,6 +150,15 @@ def healthz():
     return Response(HEALTHY, mimetype="application/json")
 
 
+@bp.get("/favicon.ico")
+@access.public
+def favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: the portal's mark."""
+    response = redirect(url_for("static", filename="img/favicon.svg"), code=301)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @bp.get("/readyz")
 @access.public
 def readyz():

@@ -20,7 +20,15 @@ from tests.e2e.helpers import LiveServer, assert_accessible, axe_violations, got
 pytestmark = pytest.mark.e2e
 
 # Not pages: machine answers, or hand-offs to another site.
-NOT_PAGES = {"static", "pages.healthz", "pages.readyz", "api-docs.openapi_json", "oidc.login", "oidc.callback"}
+NOT_PAGES = {
+    "static",
+    "pages.healthz",
+    "pages.readyz",
+    "pages.favicon",
+    "api-docs.openapi_json",
+    "oidc.login",
+    "oidc.callback",
+}
 
 
 def _get_pages(app: Flask, wanted: Callable[[access.AccessRule], bool]) -> list[str]:

@@ -38,7 +38,7 @@ def test_the_clerk_checks_a_visitor_in_calls_and_marks_served(page: Page, live_s
 
     # What a QR scanner would type into the focused field: the reference.
     page.fill("#reference", reference)
-    page.get_by_role("button", name="Anmelden", exact=True).click()
+    page.get_by_role("button", name="Einchecken", exact=True).click()
     expect(page.get_by_role("status").first).to_contain_text("Wartenummer 1")
     assert_accessible(page, "desk: day list after check-in")
 

@@ -49,6 +49,14 @@ def test_platform_admin_sees_the_outbox_newest_first(app, client):
     assert page.index("Zweite Nachricht") < page.index("Erste Nachricht")
     assert "erste@example.org" in page
     assert "Wartet auf Versand" in page
+    assert "2 Nachrichten, Seite 1 von 1" in page
+
+
+def test_one_message_is_counted_in_the_singular(app, client):
+    enqueue_committed("erste@example.org", "Erste Nachricht")
+    _admin(app, client)
+
+    assert "1 Nachricht, Seite 1 von 1" in client.get("/admin/postausgang/").get_data(as_text=True)
 
 
 def test_outbox_list_shows_attempts_and_last_error(app, client):

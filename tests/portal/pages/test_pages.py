@@ -132,3 +132,11 @@ def test_api_errors_are_problem_json_even_for_html_routes_when_json_is_asked_for
     body = response.get_json()
     assert body["status"] == 404 and body["title"] == "Seite nicht gefunden"
     assert body["type"].startswith("https://")
+
+
+def test_the_favicon_is_the_portals_mark(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/static/img/favicon.svg"
+    assert client.get("/static/img/favicon.svg").mimetype == "image/svg+xml"
+    assert 'rel="icon" href="/static/img/favicon.svg"' in client.get("/impressum").get_data(as_text=True)
