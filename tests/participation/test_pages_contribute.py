@@ -227,7 +227,9 @@ def test_supporting_needs_sign_in(client, world):
     proposal = make_proposal(world, consultation)
     page = f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}"
 
-    response = _post(client, f"{page}/unterstuetzen", page=page)
+    # Signed out, the proposal's page has no form (and so no token): a valid token comes from the sign-in form.
+    assert client.get(page).status_code == 200
+    response = _post(client, f"{page}/unterstuetzen", page="/anmelden")
 
     assert response.status_code == 302 and "/anmelden" in response.headers["Location"]
     assert fresh(proposal).support_count == 0
