@@ -73,6 +73,7 @@ test-e2e: install-dev assets ## Browser tests and accessibility scans in headles
 
 benchmark: install-dev ## The benchmarks in benchmarks/ (see its README; needs PostgreSQL and wrk)
 	@command -v wrk >/dev/null || { echo "slot_search.py, webhooks.py and release_burst.py need wrk: apt-get install -y wrk" >&2; exit 1; }
+	$(PY) benchmarks/request_path.py
 	$(PY) benchmarks/audit_overhead.py
 	$(PY) benchmarks/audit_verify.py
 	$(PY) benchmarks/slot_search.py
