@@ -15,15 +15,20 @@ import sqlalchemy as sa
 def logged_accesses(url: str, token_id: int, prefix: str) -> dict[str, dict[str, int]]:
     """The client's log entries whose case reference starts with `prefix`: {outcome: {case_reference: n}}, and
     under "read_events" how many of the granted ones have a `dataaccess.record_read` audit event about the same
-    person (the entry's audit_seq; the schema makes it one event per entry)."""
+    person (the entry's audit event, by seq or key; the schema makes it one event per entry). Chains whatever the
+    servers left queued first, as the worker's `audit.sequence` job would."""
+    from portal.audit.sequencer import sequence
+
     engine = sa.create_engine(url)
+    sequence(engine)
     found: dict[str, dict[str, int]] = {"granted": {}, "refused": {}, "read_events": {}}
     with engine.connect() as conn:
         for outcome, reference, n, events in conn.execute(
             sa.text(
                 "SELECT l.outcome, l.case_reference, count(*), count(*) FILTER (WHERE e.action ="
                 " 'dataaccess.record_read' AND e.subject_user_id = l.subject_user_id)"
-                " FROM dataaccess_access_log l JOIN audit_event e ON e.seq = l.audit_seq"
+                " FROM dataaccess_access_log l"
+                " LEFT JOIN audit_event e ON e.seq = l.audit_seq OR e.event_key = l.audit_event_key"
                 " WHERE l.actor_token_id = :t AND l.case_reference LIKE :p GROUP BY 1, 2"
             ),
             {"t": token_id, "p": prefix + "%"},

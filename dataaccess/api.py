@@ -48,7 +48,7 @@ me_blp = Blueprint(
 
 
 def _refused(error: AccessRefused) -> Response:
-    extra: dict[str, Any] = {"code": error.code, "access_id": error.log_id, "audit_seq": error.audit_seq}
+    extra: dict[str, Any] = {"code": error.code, "access_id": error.log_id, "audit_event": error.audit_event}
     if error.fields:
         extra["fields"] = error.fields
     response = problem(
@@ -130,7 +130,7 @@ def read(data: dict[str, Any]):
         "fields": list(result.fields),
         "records": result.records,
         "access_id": result.log_id,
-        "audit_seq": result.audit_seq,
+        "audit_event": result.audit_event,
         "accessed_at": result.accessed_at,
     }
 
@@ -146,7 +146,10 @@ def my_data_access(page: int):
     listing = citizen_log.entries_about(current_actor(), page)
     return {
         "entries": [
-            {**entry.as_json(), "proof_url": url_for("audit.my_event", seq=entry.seq, _external=True)}
+            {
+                **entry.as_json(),
+                "proof_url": None if entry.seq is None else url_for("audit.my_event", seq=entry.seq, _external=True),
+            }
             for entry in listing.entries
         ],
         "total": listing.total,

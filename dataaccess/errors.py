@@ -45,7 +45,7 @@ REFUSAL_STATUS: dict[str, int] = {
 @dataclass
 class AccessRefused(DataAccessError):  # noqa: N818 - reads better at the call site
     """An access refused by a rule. The refusal is already logged (access log row + audit event, outcome
-    "denied") when this is raised: `log_id` and `audit_seq` point at it.
+    "denied") when this is raised: `log_id` and `audit_event` (the event's key) point at it.
 
     `fields` names the fields that were not allowed (field_not_allowed); `retry_after` is set with
     rate_limited (seconds until an access would be counted in a new hour window).
@@ -53,5 +53,5 @@ class AccessRefused(DataAccessError):  # noqa: N818 - reads better at the call s
 
     fields: list[str] = field(default_factory=list)
     log_id: int | None = None
-    audit_seq: int | None = None
+    audit_event: str | None = None
     retry_after: int | None = None

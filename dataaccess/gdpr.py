@@ -68,7 +68,7 @@ def summary(data: dict[str, Any]) -> list[Block]:
                     (_("Zweck"), text(entry["purpose"])),
                     (_("Rechtsgrundlage"), text(entry["legal_basis"])),
                     (_("Aktenzeichen"), text(entry["case_reference"])),
-                    (_("Protokolleintrag"), str(entry["audit_seq"])),
+                    (_("Protokolleintrag"), str(entry["audit_seq"] or "–")),
                 ]
             )
         )

@@ -299,9 +299,12 @@ class AccessLog(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    audit_seq: Mapped[int] = mapped_column(
+    # Rows written before migration 0035 name their event by seq; later ones by its key (the access only queues
+    # the event, the sequencer gives it its seq after the commit). `seq` below reads either.
+    audit_seq: Mapped[int | None] = mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.ForeignKey("audit_event.seq"), unique=True
     )
+    audit_event_key: Mapped[str | None] = mapped_column(sa.String(32), unique=True, index=True)
     outcome: Mapped[str] = mapped_column(sa.String(8))
     refusal_code: Mapped[str | None] = mapped_column(sa.String(40))
     actor_kind: Mapped[str] = mapped_column(sa.String(16))  # user, client, system, anonymous
@@ -333,6 +336,7 @@ class AccessLog(Model):
             "(outcome = 'granted' AND refusal_code IS NULL) OR (outcome = 'refused' AND refusal_code IS NOT NULL)",
             name="refusal_code",
         ),
+        sa.CheckConstraint("audit_seq IS NOT NULL OR audit_event_key IS NOT NULL", name="audit_event_named"),
         sa.Index("ix_dataaccess_access_log_subject", "subject_user_id", "occurred_at"),
         sa.Index("ix_dataaccess_access_log_official", "actor_user_id", "occurred_at"),
         sa.Index("ix_dataaccess_access_log_client", "actor_token_id", "occurred_at"),

@@ -96,7 +96,12 @@ class AccessResultSchema(ma.Schema):
         ma.fields.Dict(keys=ma.fields.String()), metadata={"description": "The records about the subject"}
     )
     access_id = ma.fields.Integer(metadata={"description": "The access-log entry"})
-    audit_seq = ma.fields.Integer(metadata={"description": "The audit event recording this read"})
+    audit_event = ma.fields.String(
+        metadata={
+            "description": "The key of the audit event recording this read. The event is chained (given its seq) "
+            "within moments of the answer; the citizen's log shows it with its seq and proof."
+        }
+    )
     accessed_at = ma.fields.DateTime()
 
 
@@ -130,7 +135,12 @@ class PageQuerySchema(ma.Schema):
 
 class MyAccessEntrySchema(ma.Schema):
     id = ma.fields.Integer()
-    audit_seq = ma.fields.Integer(metadata={"description": "The audit event; /konto/protokoll/<seq> proves it"})
+    audit_seq = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The audit event; /konto/protokoll/<seq> proves it (null for a moment while it is chained)"
+        },
+    )
     occurred_at = ma.fields.DateTime()
     outcome = ma.fields.String(metadata={"description": "granted or refused"})
     refusal_code = ma.fields.String(allow_none=True)
@@ -147,7 +157,7 @@ class MyAccessEntrySchema(ma.Schema):
     by_machine = ma.fields.Boolean()
     record_count = ma.fields.Integer()
     sealed = ma.fields.Boolean(metadata={"description": "Already covered by a signed audit checkpoint"})
-    proof_url = ma.fields.String()
+    proof_url = ma.fields.String(allow_none=True)
 
 
 class MyAccessPageSchema(ma.Schema):

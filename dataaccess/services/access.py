@@ -33,9 +33,9 @@ same way (log row outcome "refused", audit outcome "denied") and then raised as 
 Everything is one database transaction, in an order that keeps the locks short: the checks and the records
 (reads only), then the reader's rate counter (dataaccess.services.rate_limit: a row lock that only this
 official's or client's other accesses under the agreement wait for, which makes the limit exact on PostgreSQL),
-the citizen's request, and last the audit event (chained at once with audit.record_now, since the log row
-stores its seq: that takes the audit chain's lock, which the sequencer and other accesses wait for, so it is
-taken right before the log row and the commit; other audited use cases only queue their events and do not wait).
+the citizen's request, and last the audit event and the log row. The event is only queued (audit.record): the
+log row names it by its key, and the audit sequencer gives it its seq right after the commit, so an access never
+waits for the audit chain's lock and holds its reader's counter row for four statements and the commit.
 
 Break-glass (`read(..., breakglass=session_id)`, see dataaccess.services.breakglass): an emergency read without
 an agreement. Checked instead: breakglass_unknown (the session exists), breakglass_not_yours (the person
@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 import dataaccess.actions  # noqa: F401  (declares the audit actions)
@@ -61,6 +62,7 @@ from dataaccess.services.access_checks import Attempt, Refusal, check, check_bre
 from dataaccess.services.records import Subject, fetch_records
 from portal.actors import Actor
 from portal.audit import services as audit
+from portal.audit.models import AuditEvent
 from portal.departments.models import Department
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -83,9 +85,19 @@ class AccessResult:
     fields: tuple[str, ...]
     records: list[dict[str, Any]]
     log_id: int
-    audit_seq: int
+    audit_event: str  # the audit event's key; its seq is given after the commit (see audit_seq())
     accessed_at: datetime
     breakglass: int | None = None  # the emergency access it was read in (agreement "" and version 0 then)
+
+    def audit_seq(self) -> int | None:
+        """The audit event's place in the chain, once the sequencer has chained it (None until then)."""
+        return event_seq(self.audit_event)
+
+
+def event_seq(event_key: str | None) -> int | None:
+    if event_key is None:
+        return None
+    return db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.event_key == event_key))
 
 
 # --- the function --------------------------------------------------------------------------------------------
@@ -176,8 +188,7 @@ def _last_check(attempt: Attempt) -> Refusal | None:
 
 def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
     """Write the access's audit event and log row (in the caller's transaction), the last statements before its
-    commit: the log row stores the event's seq, so the event is chained at once (audit.record_now) under the
-    chain's lock, which the audit sequencer and other such use cases wait for until this commit."""
+    commit. The event is queued and chained after the commit; the log row names it by its key."""
     agreement, session, dataset, subject = attempt.agreement, attempt.breakglass, attempt.dataset, attempt.subject
     assert dataset is not None and subject is not None
     target: AccessAgreement | BreakGlassSession
@@ -196,7 +207,7 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
         action, target, consumer = "dataaccess.breakglass_read", session, session.consumer_department
         purpose_code = breakglass.PURPOSE_CODE
         details = {"breakglass": session.id, "category": session.category}
-    event = audit.record_now(
+    event = audit.record(
         action,
         attempt.actor,
         target=target,
@@ -213,7 +224,7 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
         records=len(records),
         **details,
     )
-    log = _log_row(attempt, event.seq, event.occurred_at, None, len(records))
+    log = _log_row(attempt, event.event_key, event.occurred_at, None, len(records))
     return AccessResult(
         agreement=agreement.reference if agreement is not None else "",
         version=agreement.version if agreement is not None else 0,
@@ -224,7 +235,7 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
         fields=tuple(attempt.fields),
         records=records,
         log_id=log.id,
-        audit_seq=event.seq,
+        audit_event=event.event_key,
         accessed_at=event.occurred_at,
         breakglass=session.id if session is not None else None,
     )
@@ -234,13 +245,13 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
 
 
 def _log_row(
-    attempt: Attempt, audit_seq: int, occurred_at: datetime, refusal_code: str | None, record_count: int
+    attempt: Attempt, event_key: str, occurred_at: datetime, refusal_code: str | None, record_count: int
 ) -> AccessLog:
     agreement, dataset, actor = attempt.agreement, attempt.dataset, attempt.actor
     subject_user_id, subject_reference = attempt.subject_for_log()
     log = AccessLog(
         occurred_at=occurred_at,
-        audit_seq=audit_seq,
+        audit_event_key=event_key,
         outcome=AccessOutcome.REFUSED.value if refusal_code else AccessOutcome.GRANTED.value,
         refusal_code=refusal_code,
         actor_kind=actor.kind,
@@ -283,7 +294,7 @@ def _log_refusal(attempt: Attempt, refusal: Refusal) -> AccessRefused:
             known["department"] = consumer.name
     if attempt.breakglass is not None:
         known["breakglass"] = attempt.breakglass.id
-    event = audit.record_now(
+    event = audit.record(
         "dataaccess.access_refused",
         attempt.actor,
         target=agreement if agreement is not None else attempt.breakglass,
@@ -300,7 +311,7 @@ def _log_refusal(attempt: Attempt, refusal: Refusal) -> AccessRefused:
         subject_reference=subject_reference,
         **known,
     )
-    log = _log_row(attempt, event.seq, event.occurred_at, refusal.code, 0)
+    log = _log_row(attempt, event.event_key, event.occurred_at, refusal.code, 0)
     return AccessRefused(
         field=refusal.field,
         message=refusal.message,
@@ -308,6 +319,6 @@ def _log_refusal(attempt: Attempt, refusal: Refusal) -> AccessRefused:
         status=REFUSAL_STATUS.get(refusal.code) or BREAKGLASS_REFUSAL_STATUS[refusal.code],
         fields=refusal.fields,
         log_id=log.id,
-        audit_seq=event.seq,
+        audit_event=event.event_key,
         retry_after=refusal.retry_after,
     )

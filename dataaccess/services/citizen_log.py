@@ -23,7 +23,8 @@ from werkzeug.exceptions import Forbidden
 
 from dataaccess.models import AccessLog, AccessOutcome, CitizenRequest, Dataset, DatasetField, Purpose
 from portal.actors import Actor
-from portal.audit.models import AuditCheckpoint
+from portal.audit import sequencer
+from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.audit.queries import PageNumbers
 from portal.departments.models import Department
 from portal.extensions import db
@@ -62,7 +63,9 @@ class LogEntry:
     """One access (or refused attempt) as the citizen reads it."""
 
     id: int
-    seq: int  # the audit event: its place in the hash chain, /konto/protokoll/<seq> proves it
+    seq: (
+        int | None
+    )  # the audit event's place in the hash chain (/konto/protokoll/<seq> proves it); None: not yet chained
     occurred_at: datetime
     granted: bool
     refusal_code: str | None
@@ -125,33 +128,42 @@ def outcome_text(refusal_code: str | None) -> str:
     return str(REFUSAL_TEXTS.get(refusal_code, UNKNOWN_REFUSAL_TEXT))
 
 
+# A row's audit event: by seq (rows written before migration 0035) or by its key, once the sequencer chained it.
+EVENT_SEQ = sa.func.coalesce(
+    AccessLog.audit_seq,
+    sa.select(AuditEvent.seq).where(AuditEvent.event_key == AccessLog.audit_event_key).scalar_subquery(),
+).label("seq")
+
+
+def _with_seq(query: sa.Select[Any, Any]) -> list[tuple[AccessLog, int | None]]:
+    return [(row[0], row[1]) for row in db.session.execute(query)]
+
+
 def entries_about(actor: Actor, page: int = 1, per_page: int = PAGE_SIZE) -> LogPage:
     """The signed-in person's access-log entries of the last two years, newest first (five queries)."""
     user_id = _user_id(actor)
+    sequencer.catch_up()  # an access just made is on the chain, with its seq, when its entry is shown
     since = utcnow() - HISTORY
     where = [AccessLog.subject_user_id == user_id, AccessLog.occurred_at >= since]
     total = db.session.scalar(sa.select(sa.func.count(AccessLog.id)).where(*where)) or 0
     page = max(1, min(int(page), max(1, math.ceil(total / per_page))))
-    rows = list(
-        db.session.scalars(
-            sa.select(AccessLog)
-            .where(*where)
-            .order_by(AccessLog.occurred_at.desc(), AccessLog.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
+    rows = _with_seq(
+        sa.select(AccessLog, EVENT_SEQ)
+        .where(*where)
+        .order_by(AccessLog.occurred_at.desc(), AccessLog.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     )
     return LogPage(_entries(rows), total, page, per_page, since)
 
 
 def all_entries_of(user_id: int) -> list[LogEntry]:
     """Every entry about the person, oldest first, with no time limit (the GDPR export)."""
-    rows = list(
-        db.session.scalars(
-            sa.select(AccessLog)
-            .where(AccessLog.subject_user_id == user_id)
-            .order_by(AccessLog.occurred_at, AccessLog.id)
-        )
+    sequencer.catch_up()
+    rows = _with_seq(
+        sa.select(AccessLog, EVENT_SEQ)
+        .where(AccessLog.subject_user_id == user_id)
+        .order_by(AccessLog.occurred_at, AccessLog.id)
     )
     return _entries(rows)
 
@@ -160,9 +172,10 @@ def _pairs(query: sa.Select[Any, Any]) -> dict[Any, Any]:
     return {row[0]: row[1] for row in db.session.execute(query)}
 
 
-def _entries(rows: list[AccessLog]) -> list[LogEntry]:
-    if not rows:
+def _entries(found: list[tuple[AccessLog, int | None]]) -> list[LogEntry]:
+    if not found:
         return []
+    rows = [row for row, _seq in found]
     department_ids = {d for row in rows for d in (row.consumer_department_id, row.owner_department_id) if d}
     departments = _pairs(sa.select(Department.id, Department.name).where(Department.id.in_(department_ids)))
     dataset_ids = {row.dataset_id for row in rows if row.dataset_id is not None}
@@ -178,12 +191,12 @@ def _entries(rows: list[AccessLog]) -> list[LogEntry]:
             labels[(dataset_id, name)] = label
     sealed_up_to = db.session.scalar(sa.select(sa.func.max(AuditCheckpoint.seq))) or 0
     entries = []
-    for row in rows:
+    for row, seq in found:
         names = [str(name) for name in (row.fields or [])]
         entries.append(
             LogEntry(
                 id=row.id,
-                seq=row.audit_seq,
+                seq=seq,
                 occurred_at=row.occurred_at,
                 granted=row.outcome == AccessOutcome.GRANTED.value,
                 refusal_code=row.refusal_code,
@@ -204,7 +217,7 @@ def _entries(rows: list[AccessLog]) -> list[LogEntry]:
                 ),
                 by_machine=row.actor_kind == "client",
                 record_count=row.record_count,
-                sealed=row.audit_seq <= sealed_up_to,
+                sealed=seq is not None and seq <= sealed_up_to,
             )
         )
     return entries

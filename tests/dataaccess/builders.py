@@ -164,7 +164,11 @@ def log_rows() -> list[AccessLog]:
     return list(db.session.scalars(sa.select(AccessLog).order_by(AccessLog.id)))
 
 
-def audit_event(seq: int) -> AuditEvent:
-    event = db.session.get(AuditEvent, seq)
+def audit_event(seq_or_key: int | str | None) -> AuditEvent:
+    """The chained audit event, by its seq or by the key an access names it with."""
+    if isinstance(seq_or_key, str):
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.event_key == seq_or_key))
+    else:
+        event = db.session.get(AuditEvent, seq_or_key)
     assert event is not None
     return event

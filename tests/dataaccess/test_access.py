@@ -53,8 +53,8 @@ def _assert_refusal_logged(error: AccessRefused, code: str, subject_user_id: int
     log = db.session.get(AccessLog, error.log_id)
     assert log is not None and (log.outcome, log.refusal_code) == ("refused", code)
     assert log.subject_user_id == subject_user_id
-    event = audit_event(error.audit_seq)
-    assert event.seq == log.audit_seq
+    event = audit_event(error.audit_event)
+    assert (event.event_key, log.audit_seq) == (log.audit_event_key, None)
     assert (event.action, event.outcome, event.subject_user_id) == (
         "dataaccess.access_refused",
         "denied",
@@ -83,7 +83,12 @@ def test_a_granted_access_is_logged_with_purpose_legal_basis_and_department_in_o
     result = _read(world, agreement.reference)
 
     [log] = log_rows()
-    assert (log.id, log.audit_seq, log.outcome, log.refusal_code) == (result.log_id, result.audit_seq, "granted", None)
+    assert (log.id, log.audit_event_key, log.outcome, log.refusal_code) == (
+        result.log_id,
+        result.audit_event,
+        "granted",
+        None,
+    )
     assert (log.actor_user_id, log.subject_user_id, log.consumer_department_id) == (
         world.official.id,
         world.citizen.id,
@@ -95,7 +100,8 @@ def test_a_granted_access_is_logged_with_purpose_legal_basis_and_department_in_o
         CASE,
         1,
     )
-    event = audit_event(result.audit_seq)
+    event = audit_event(result.audit_event)
+    assert result.audit_seq() == event.seq
     assert (event.action, event.outcome, event.subject_user_id) == (
         "dataaccess.record_read",
         "success",
@@ -227,7 +233,7 @@ def test_an_official_of_another_department_is_refused(world):
 
     log = _assert_refusal_logged(error, "wrong_department", world.citizen.id)
     assert log.actor_user_id == world.outsider.id and log.consumer_department_id is None
-    assert "department_id" not in _details(audit_event(error.audit_seq))
+    assert "department_id" not in _details(audit_event(error.audit_event))
 
 
 def test_a_purpose_the_agreement_does_not_name_is_refused(world):
@@ -238,7 +244,7 @@ def test_a_purpose_the_agreement_does_not_name_is_refused(world):
     assert error.status == 403 and error.field == "purpose"
     log = _assert_refusal_logged(error, "purpose_not_allowed", world.citizen.id)
     assert log.purpose_code == "WERBUNG"
-    assert _details(audit_event(error.audit_seq))["purpose_identifier"] == "WERBUNG"
+    assert _details(audit_event(error.audit_event))["purpose_identifier"] == "WERBUNG"
 
 
 def test_fields_outside_the_agreement_are_refused_and_named(world):
@@ -250,7 +256,7 @@ def test_fields_outside_the_agreement_are_refused_and_named(world):
     assert "geburtsdatum" in error.message and "behinderung" in error.message
     log = _assert_refusal_logged(error, "field_not_allowed", world.citizen.id)
     assert log.fields == ["aktenzeichen", "geburtsdatum", "behinderung"]
-    assert _details(audit_event(error.audit_seq))["refused_fields"] == ["geburtsdatum", "behinderung"]
+    assert _details(audit_event(error.audit_event))["refused_fields"] == ["geburtsdatum", "behinderung"]
 
 
 def test_a_missing_case_reference_is_refused_where_the_agreement_requires_one(world):

@@ -113,9 +113,9 @@ def test_a_granted_read_returns_only_the_allowed_fields_asked_for_and_is_logged(
     assert (body["agreement"], body["version"], body["dataset"]) == (agreement.reference, 1, "bauamt.baugenehmigungen")
     assert body["fields"] == ["aktenzeichen", "status"]
     (log,) = log_rows()
-    assert (log.id, log.audit_seq, log.outcome, log.actor_kind) == (
+    assert (log.id, log.audit_event_key, log.outcome, log.actor_kind) == (
         body["access_id"],
-        body["audit_seq"],
+        body["audit_event"],
         "granted",
         "client",
     )
@@ -128,9 +128,9 @@ def test_each_read_is_audited_naming_the_client_and_the_token_use_once_a_minute(
     answers = [api.post(_body(world, agreement, case_reference=f"VA-{n}")).json for n in range(3)]
 
     db.session.rollback()
-    events = {e.seq: e for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.seq > 0))}
+    events = {e.event_key: e for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.seq > 0))}
     token_id = db.session.scalar(sa.select(AccessClient.token_id))
-    reads = [events[answer["audit_seq"]] for answer in answers]
+    reads = [events[answer["audit_event"]] for answer in answers]
     assert [(e.action, e.actor_type, e.actor_id) for e in reads] == [
         ("dataaccess.record_read", "client", f"token:{token_id}")
     ] * 3

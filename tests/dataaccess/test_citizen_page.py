@@ -61,7 +61,7 @@ def test_the_page_shows_who_read_what_why_on_which_basis_and_links_the_proof(cli
     assert "Art. 6 Abs. 1 lit. e DSGVO i. V. m. § 45 StVO" in html
     assert CASE in html
     assert "Abgerufen: Die Angaben wurden übermittelt." in html
-    assert f'href="/konto/protokoll/{result.audit_seq}"' in html
+    assert f'href="/konto/protokoll/{result.audit_seq()}"' in html
     assert "Wird mit dem nächsten signierten Prüfpunkt" in html
     assert "genehmigt" not in html  # the page shows what was read, never the values
 
@@ -94,8 +94,8 @@ def test_each_citizen_sees_only_their_own_entries(client, world):
     theirs = _read(world, agreement, subject=world.other_citizen, case="FALL-NILS")
     sign_in(client, world.citizen)
     html = _text(client.get(PAGE))
-    assert "FALL-BEA" in html and f"/konto/protokoll/{mine.audit_seq}" in html
-    assert "FALL-NILS" not in html and f'/konto/protokoll/{theirs.audit_seq}"' not in html
+    assert "FALL-BEA" in html and f"/konto/protokoll/{mine.audit_seq()}" in html
+    assert "FALL-NILS" not in html and f'/konto/protokoll/{theirs.audit_seq()}"' not in html
     other = client.application.test_client()
     sign_in(other, world.other_citizen)
     html = _text(other.get(PAGE))

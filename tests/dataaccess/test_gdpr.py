@@ -50,7 +50,7 @@ def test_the_export_holds_the_persons_accesses_and_requests_only(client, auth, w
 
     assert [a["outcome"] for a in data["accesses"]] == ["granted", "refused"]
     first = data["accesses"][0]
-    assert first["audit_seq"] == granted.audit_seq and first["department"] == "Straßenverkehrsamt"
+    assert first["audit_seq"] == granted.audit_seq() and first["department"] == "Straßenverkehrsamt"
     assert first["legal_basis"] == "Art. 6 Abs. 1 lit. e DSGVO i. V. m. § 45 StVO" and first["case_reference"] == CASE
     assert [f["label"] for f in first["fields"]] == ["Aktenzeichen", "Stand des Verfahrens"]
     (request,) = data["requests"]

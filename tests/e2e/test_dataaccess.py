@@ -70,9 +70,10 @@ def test_the_citizen_sees_who_read_their_data_and_checks_the_proof(page: Page, l
                            ["aktenzeichen", "status"])  # fmt: skip
         theirs = access.read(official, agreement.reference, "VERK-ANORD", "VA-2026-0999", world.other_citizen.id,
                              ["aktenzeichen"])  # fmt: skip
-        event = db.session.get(AuditEvent, mine.audit_seq)
+        seq, their_seq = mine.audit_seq(), theirs.audit_seq()
+        event = db.session.get(AuditEvent, seq)
         assert event is not None
-        seq, event_hash, their_seq = mine.audit_seq, event.hash, theirs.audit_seq
+        event_hash = event.hash
     # The daily checkpoint seals the entry: the proof page then shows its inclusion path.
     sealed = live_server.app.test_cli_runner().invoke(args=["audit", "checkpoint"])
     assert sealed.exit_code == 0, sealed.output
