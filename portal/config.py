@@ -32,6 +32,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'stadtportal.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Migrations (flask db upgrade) connect with this URL when set: the role that owns the schema. The app itself
+    # connects as DATABASE_URL's role, which owns nothing (see `flask dbroles setup`).
+    DATABASE_MIGRATE_URL = os.environ.get("DATABASE_MIGRATE_URL", "")
     # A pooled connection idle longer than this is pinged before use (portal.connections); 0 pings every time.
     DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "2"))
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
@@ -61,6 +64,15 @@ class Config:
 
     # Ed25519 key for signed audit checkpoints: kept outside the database on purpose.
     AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE", str(INSTANCE_DIR / "audit-signing-key.pem"))
+    # Where each signed checkpoint is copied outside the database (portal.audit.witness): a directory the database
+    # role cannot reach; empty means `audit-witness/` beside AUDIT_SIGNING_KEY_FILE, "off" switches it off.
+    AUDIT_WITNESS_DIR = os.environ.get("AUDIT_WITNESS_DIR", "")
+    # A syslog server or SIEM that gets a line per checkpoint: udp://host:514, tcp://host:601, unix:///dev/log.
+    AUDIT_WITNESS_SYSLOG = os.environ.get("AUDIT_WITNESS_SYSLOG", "")
+    # More witness targets: "module:factory" paths; factory(config) returns a portal.audit.witness.Witness.
+    AUDIT_WITNESS_EXTRA = _list("AUDIT_WITNESS_EXTRA", [])
+    # Minutes between checkpoints signed by the worker (job audit.checkpoint).
+    AUDIT_CHECKPOINT_MINUTES = float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "5"))
     # Public key(s) (PEM, current and retired, from `flask audit public-key`) put into citizens' proof downloads.
     AUDIT_PUBLIC_KEY_FILE = os.environ.get("AUDIT_PUBLIC_KEY_FILE", "")
     # None: audit events are chained in the use case's transaction on SQLite, by the sequencer after the commit

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.transaction import transaction
+
+log = logging.getLogger(__name__)
 
 STATEMENT_HEADER_V1 = "stadtportal-audit-checkpoint v1"
 STATEMENT_HEADER = "stadtportal-audit-checkpoint v2"
@@ -235,12 +238,14 @@ def range_root(first_seq: int, last_seq: int) -> tuple[str, int]:
     return builder.root().hex(), builder.size
 
 
-def make_checkpoint(private_key: Ed25519PrivateKey) -> AuditCheckpoint:
+def make_checkpoint(private_key: Ed25519PrivateKey, witnessed: CheckpointFields | None = None) -> AuditCheckpoint:
     """Sign the current end of the chain and record an audit.checkpoint event, in the caller's transaction.
 
     The checkpoint covers the chain up to the last event before its own audit.checkpoint event; that event
     gets the next seq and is covered by the next checkpoint. Its Merkle tree spans the events since the
-    previous checkpoint. Refuses (CheckpointRangeError) if events of that range are missing.
+    previous checkpoint (in the database or, if the database lost it, the last `witnessed` one). Refuses
+    (CheckpointRangeError) if events of that range are missing, or if the chain no longer ends in the hash the
+    last witnessed checkpoint signed at its seq: a rewritten history is never signed again.
     """
     # Under the chain lock until commit, with every event queued so far chained first: nothing can slip in between
     # the checkpoint and its own event.
@@ -250,6 +255,18 @@ def make_checkpoint(private_key: Ed25519PrivateKey) -> AuditCheckpoint:
     ).first()
     seq, chain_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
     previous_seq = db.session.scalar(sa.select(sa.func.max(AuditCheckpoint.seq))) or 0
+    if witnessed is not None:
+        stored = (
+            GENESIS_HASH
+            if witnessed.seq == 0
+            else db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == witnessed.seq))
+        )
+        if stored != witnessed.hash:
+            raise CheckpointRangeError(
+                f"the chain at seq {witnessed.seq} no longer ends in the hash of the witnessed checkpoint; "
+                "nothing is signed: run flask audit verify"
+            )
+        previous_seq = max(previous_seq, witnessed.seq)
     first_seq = previous_seq + 1
     tree_size = seq - previous_seq
     if tree_size < 0:
@@ -290,12 +307,52 @@ def make_checkpoint(private_key: Ed25519PrivateKey) -> AuditCheckpoint:
     return checkpoint
 
 
-def create_checkpoint(key_file: str | os.PathLike[str]) -> tuple[AuditCheckpoint, bool]:
-    """One use case: load (or create) the key, sign, store, audit, commit. Returns (checkpoint, key_created)."""
+@dataclass(frozen=True)
+class CheckpointRun:
+    """What create_checkpoint did: the new checkpoint (None if nothing had happened since the last one),
+    whether it created the key, and the witness targets it could not write (the checkpoint stands anyway)."""
+
+    checkpoint: AuditCheckpoint | None
+    key_created: bool
+    witness_problems: list[str]
+
+
+def nothing_new_since(witnessed: CheckpointFields | None) -> bool:
+    """True when the only event after the last checkpoint is that checkpoint's own audit.checkpoint event."""
+    previous_seq = db.session.scalar(sa.select(sa.func.max(AuditCheckpoint.seq)))
+    if previous_seq is None:
+        return False
+    if witnessed is not None:
+        previous_seq = max(previous_seq, witnessed.seq)
+    after = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.seq > previous_seq).limit(2)).all()
+    return after == ["audit.checkpoint"]
+
+
+def create_checkpoint(key_file: str | os.PathLike[str], *, only_if_new: bool = False) -> CheckpointRun:
+    """One use case: load (or create) the key, sign, store, audit, commit; then copy the checkpoint to every
+    witness (portal.audit.witness). With `only_if_new`, nothing is signed when no event happened since the last
+    checkpoint but its own (the frequent job would otherwise add an event every few minutes for ever)."""
+    from flask import current_app
+
+    from portal.audit import witness
+
     private_key, created = load_or_create_private_key(key_file)
-    with transaction():
-        checkpoint = make_checkpoint(private_key)
-    return checkpoint, created
+    witnesses = witness.configured_witnesses(current_app.config)
+    last = witness.last_witnessed(witnesses)
+    witnessed = last.checkpoint if last else None
+    sequencer.catch_up()
+    checkpoint = None
+    if not (only_if_new and nothing_new_since(witnessed)):
+        with transaction():
+            checkpoint = make_checkpoint(private_key, witnessed)
+    db.session.commit()
+    with db.engine.connect() as connection:
+        stored = all_checkpoints(connection)
+    new = next((cp for cp in stored if checkpoint is not None and cp.id == checkpoint.id), None)
+    problems = witness.publish(witnesses, private_key.public_key(), stored, new)
+    for problem in problems:
+        log.error("audit checkpoint not witnessed: %s", problem)
+    return CheckpointRun(checkpoint, created, problems)
 
 
 def latest_checkpoint() -> AuditCheckpoint | None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portal.audit import checkpoints, sequencer
+from portal.audit import checkpoints, sequencer, witness
 from portal.audit.verify import DEFAULT_BATCH, last_seq, verify_chain
 from portal.extensions import db
 
@@ -67,20 +67,31 @@ def public_key(output: str | None) -> None:
 
 @audit_cli.command("checkpoint")
 def checkpoint() -> None:
-    """Sign the chain's current end and store the checkpoint (run it daily, e.g. from cron)."""
+    """Sign the chain's current end, store the checkpoint and copy it to the witness (the worker does this every
+    few minutes: job audit.checkpoint)."""
     path = _key_file()
     try:
-        row, created = checkpoints.create_checkpoint(path)
+        run = checkpoints.create_checkpoint(path)
     except (checkpoints.CheckpointKeyError, checkpoints.CheckpointRangeError) as exc:
         raise click.ClickException(str(exc)) from None
-    if created:
+    if run.key_created:
         click.echo(f"Created the signing key {path} (mode 0600).", err=True)
     else:
         _warn_if_readable_by_others(path)
+    row = run.checkpoint
+    assert row is not None
     click.echo(
         f"Checkpoint {row.id}: seq={row.seq} hash={row.hash} key={row.key_id} "
         f"range={row.first_seq}..{row.seq} merkle_root={row.merkle_root}"
     )
+    _fail_on_witness_problems(run)
+
+
+def _fail_on_witness_problems(run: checkpoints.CheckpointRun) -> None:
+    if run.witness_problems:
+        for problem in run.witness_problems:
+            click.echo(f"not witnessed: {problem}", err=True)
+        raise SystemExit(1)
 
 
 def _public_keys(paths: tuple[str, ...]) -> dict:
@@ -159,23 +170,49 @@ def _warn_if_queue_is_stuck(warn_seconds: float) -> None:
 @click.option("--max-problems", default=1, show_default=True, help="Stop after this many findings.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option(
+    "--witness-dir",
+    type=click.Path(file_okay=False),
+    help="Compare with the witnessed checkpoints in this directory (e.g. a copy) instead of AUDIT_WITNESS_DIR.",
+)
+@click.option(
+    "--checkpoint/--no-checkpoint",
+    default=True,
+    show_default=True,
+    help="After an intact run, sign a checkpoint and witness it (only where AUDIT_SIGNING_KEY_FILE exists).",
+)
+@click.option(
     "--pending-warn-seconds",
     default=60.0,
     show_default=True,
     help="Warn about queued events older than this (a stuck or missing sequencer).",
 )
 def verify(
-    public_key_files: tuple[str, ...], batch_size: int, max_problems: int, quiet: bool, pending_warn_seconds: float
+    public_key_files: tuple[str, ...],
+    batch_size: int,
+    max_problems: int,
+    quiet: bool,
+    witness_dir: str | None,
+    checkpoint: bool,
+    pending_warn_seconds: float,
 ) -> None:
-    """Recompute every hash and link, look for gaps, and check every signed checkpoint.
+    """Recompute every hash and link, look for gaps, check every signed checkpoint, and compare the checkpoints
+    with their witnessed copies (a checkpoint deleted from the database, a range rewritten since it was
+    witnessed or a tail deleted behind it fails the run).
 
     Queued events are chained first (and reported as a warning if they waited longer than
-    --pending-warn-seconds). Exits 0 when the chain is intact, 1 naming the first broken seq otherwise.
+    --pending-warn-seconds). Exits 0 when the chain is intact, 1 naming the first broken seq otherwise; an
+    intact run is then sealed with a new checkpoint (--no-checkpoint: not).
     """
     try:
         keys = _public_keys(public_key_files)
     except checkpoints.CheckpointKeyError as exc:
         raise click.ClickException(str(exc)) from None
+    try:
+        entries = witness.entries_for(current_app.config, witness_dir)
+    except witness.WitnessError as exc:
+        click.echo(f"witness: {exc}", err=True)
+        click.echo("Audit chain NOT intact: the witness cannot be read.", err=True)
+        raise SystemExit(1) from None
     _warn_if_queue_is_stuck(pending_warn_seconds)
     try:
         sequencer.sequence(lock_timeout=sequencer.READER_LOCK_TIMEOUT)
@@ -188,22 +225,43 @@ def verify(
         progress = _Progress(last_seq(connection), quiet)
         try:
             result = verify_chain(
-                connection, keys, batch_size=batch_size, progress=progress, max_problems=max(1, max_problems)
+                connection,
+                keys,
+                batch_size=batch_size,
+                progress=progress,
+                max_problems=max(1, max_problems),
+                witness=entries,
             )
         finally:
             progress.close()
             connection.rollback()
     summary = (
         f"{result.events} events checked, {result.checkpoints} checkpoints verified "
-        f"in {result.seconds:.1f} s ({result.rate:,.0f} events/s)"
+        f"in {result.seconds:.1f} s ({result.rate:,.0f} events/s), {result.witnessed} witnessed copies compared"
     )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if result.ok:
         click.echo(f"Audit chain intact: {summary}; last seq {result.last_seq}, hash {result.last_hash}.")
+        if checkpoint and Path(_key_file()).is_file():
+            _seal()
         return
     for _seq, message in result.problems:
         click.echo(message, err=True)
     click.echo(f"Audit chain NOT intact: {summary}.", err=True)
     raise SystemExit(1)
+
+
+def _seal() -> None:
+    """Sign and witness the verified chain's end, so that what was checked now is protected from now on."""
+    try:
+        run = checkpoints.create_checkpoint(_key_file(), only_if_new=True)
+    except checkpoints.CheckpointRangeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if run.checkpoint is not None:
+        row = run.checkpoint
+        click.echo(f"Checkpoint {row.id} signed up to seq {row.seq} and witnessed.")
+    _fail_on_witness_problems(run)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The audit trail's jobs for `flask worker`: chain queued events (every 10 s, on every host), sign a checkpoint
-and verify the whole chain (daily, where the key is).
+and copy it to the witness (every AUDIT_CHECKPOINT_MINUTES, 5 by default, where the key is; skipped when nothing
+happened since the last one) and verify the whole chain against the witness (daily, where the key is).
 
 Declared only on a host that has the signing key (AUDIT_SIGNING_KEY_FILE exists when the app starts): the
 other hosts neither sign nor need to. Operators who keep the key away from the web hosts run
@@ -20,15 +21,22 @@ class ChainBrokenError(RuntimeError):
     """The verifier found the chain altered: the job fails, so its metric and log say so."""
 
 
+class NotWitnessedError(RuntimeError):
+    """The checkpoint was signed and stored, but a witness target could not be written: the job fails."""
+
+
 def sign_checkpoint() -> str:
     from portal.audit import checkpoints
 
-    row, _created = checkpoints.create_checkpoint(current_app.config["AUDIT_SIGNING_KEY_FILE"])
-    return f"checkpoint {row.id} up to seq {row.seq}"
+    run = checkpoints.create_checkpoint(current_app.config["AUDIT_SIGNING_KEY_FILE"], only_if_new=True)
+    if run.witness_problems:
+        raise NotWitnessedError("; ".join(run.witness_problems))
+    row = run.checkpoint
+    return "nothing new since the last checkpoint" if row is None else f"checkpoint {row.id} up to seq {row.seq}"
 
 
 def verify_everything() -> str:
-    from portal.audit import checkpoints
+    from portal.audit import checkpoints, witness
     from portal.audit.verify import verify_chain
 
     keys = [checkpoints.load_public_key(current_app.config["AUDIT_SIGNING_KEY_FILE"])]
@@ -42,7 +50,9 @@ def verify_everything() -> str:
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as connection:
         try:
-            result = verify_chain(connection, checkpoints.keyring(keys))
+            result = verify_chain(
+                connection, checkpoints.keyring(keys), witness=witness.entries_for(current_app.config)
+            )
         finally:
             connection.rollback()
     if not result.ok:
@@ -57,5 +67,6 @@ def declare_jobs(app: Flask) -> None:
     declare_job(app, Job("audit.sequence", sequencer.JOB_EVERY, sequencer.sequence, "portal"))
     if not Path(app.config.get("AUDIT_SIGNING_KEY_FILE") or "").is_file():
         return
-    declare_job(app, Job("audit.checkpoint", timedelta(days=1), sign_checkpoint, "portal"))
+    every = timedelta(minutes=float(app.config.get("AUDIT_CHECKPOINT_MINUTES", 5)))
+    declare_job(app, Job("audit.checkpoint", every, sign_checkpoint, "portal"))
     declare_job(app, Job("audit.verify", timedelta(days=1), verify_everything, "portal"))

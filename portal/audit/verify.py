@@ -11,6 +11,11 @@ What it detects:
 - an altered row whose hash was recomputed too: the next row no longer links ("... prev_hash does not link");
 - a deleted row: a gap in seq ("missing seq n");
 - a rewritten or cut-off tail: a signed checkpoint no longer matches ("checkpoint 4 does not match ...");
+- with a witness (portal.audit.witness): a checkpoint deleted from the database (its witnessed copy takes its
+  place in the run and is checked against the chain like a stored one, then reported as missing), a range
+  rewritten and rehashed since it was witnessed ("events 6 to 10 no longer match the witnessed checkpoint of
+  seq 10", named by the first seq of that range: finer than a range the witness cannot tell), a tail deleted
+  behind a witnessed checkpoint, a witnessed copy that is missing or differs from the stored checkpoint;
 - a v2 checkpoint whose stored Merkle root (or range) is not the tree over its events, recomputed here while the
   events stream past ("checkpoint 4 Merkle root does not match the events 10 to 20"), or whose range does not
   start right after the previous checkpoint. That costs a leaf hash per event and about one node hash per event
@@ -34,6 +39,7 @@ from portal.audit.chain import GENESIS_HASH, format_time
 from portal.audit.checkpoints import CheckpointFields, all_checkpoints, signature_valid
 from portal.audit.merkle import RootBuilder
 from portal.audit.models import AuditEvent
+from portal.audit.witness import WitnessEntry, entry_text
 
 DEFAULT_BATCH = 20_000
 
@@ -89,6 +95,8 @@ class VerifyResult:
     last_hash: str = GENESIS_HASH
     seconds: float = 0.0
     problems: list[tuple[int, str]] = field(default_factory=list)  # (seq, message), first broken first
+    warnings: list[str] = field(default_factory=list)
+    witnessed: int = 0  # witnessed checkpoints compared
 
     @property
     def ok(self) -> bool:
@@ -154,6 +162,7 @@ class _Verifier:
         self.next_checkpoint = 0
         self.max_problems = max_problems
         self.result = VerifyResult()
+        self.lost: list[tuple[int, str]] = []  # witnessed checkpoints that match the chain but left the database
         # Where each checkpoint's range must start: right after the checkpoint before it.
         self.expected_first = {cp.id: (checkpoints[i - 1].seq if i else 0) + 1 for i, cp in enumerate(checkpoints)}
         # v2 checkpoints by the start of their range; a tree is built for each while its events stream past.
@@ -168,6 +177,12 @@ class _Verifier:
             self.next_tree += 1
             if checkpoint.seq >= seq:
                 self.building[checkpoint.id] = (checkpoint.seq, RootBuilder())
+
+    @staticmethod
+    def label(checkpoint: CheckpointFields) -> str:
+        if checkpoint.id < 0:  # a witnessed copy whose checkpoint is not in the database
+            return f"witnessed checkpoint of seq {checkpoint.seq}"
+        return f"checkpoint {checkpoint.id}"
 
     def problem(self, seq: int, message: str) -> None:
         self.result.problems.append((seq, message))
@@ -189,22 +204,44 @@ class _Verifier:
             self.check_checkpoint(checkpoint, None)
 
     def check_checkpoint(self, checkpoint: CheckpointFields, chain_hash: str | None) -> None:
+        name = self.label(checkpoint)
         key = self.keys.get(checkpoint.key_id)
         if key is None:
-            self.problem(checkpoint.seq, f"checkpoint {checkpoint.id} signed with unknown key {checkpoint.key_id}")
+            self.problem(checkpoint.seq, f"{name} signed with unknown key {checkpoint.key_id}")
             return
         if not signature_valid(checkpoint, key):
-            self.problem(checkpoint.seq, f"checkpoint {checkpoint.id} signature invalid")
+            self.problem(checkpoint.seq, f"{name} signature invalid")
             return
         if chain_hash is None:
-            self.problem(checkpoint.seq, f"checkpoint {checkpoint.id} refers to missing seq {checkpoint.seq}")
+            self.problem(checkpoint.seq, f"{name} refers to missing seq {checkpoint.seq}")
             return
         if checkpoint.hash != chain_hash:
-            self.problem(checkpoint.seq, f"checkpoint {checkpoint.id} does not match the chain at seq {checkpoint.seq}")
+            if checkpoint.id < 0:
+                self.rewritten(checkpoint)
+            else:
+                self.problem(checkpoint.seq, f"{name} does not match the chain at seq {checkpoint.seq}")
             return
         if checkpoint.version == 2 and not self.check_tree(checkpoint):
             return
+        if checkpoint.id < 0:
+            # Reported after what the chain shows: a rewritten range names the first bad event, this only a row.
+            self.lost.append(
+                (
+                    checkpoint.seq,
+                    f"checkpoint of seq {checkpoint.seq} is missing from the database (it is in the witness)",
+                )
+            )
+            return
         self.result.checkpoints += 1
+
+    def rewritten(self, checkpoint: CheckpointFields) -> None:
+        """A witnessed range whose events changed: named by its first seq, the first one that may be bad."""
+        first = checkpoint.first_seq or 1
+        self.problem(
+            first,
+            f"events {first} to {checkpoint.seq} no longer match the witnessed checkpoint of seq {checkpoint.seq} "
+            f"(first bad seq {first}, or later in that range; the checkpoint is missing from the database)",
+        )
 
     def check_tree(self, checkpoint: CheckpointFields) -> bool:
         """The range follows the previous checkpoint, its size adds up, and the root is the tree over it."""
@@ -213,11 +250,14 @@ class _Verifier:
         if first != self.expected_first[checkpoint.id] or checkpoint.tree_size != checkpoint.seq - first + 1:
             self.problem(
                 checkpoint.seq,
-                f"checkpoint {checkpoint.id} range {first} to {checkpoint.seq} (size {checkpoint.tree_size}) "
+                f"{self.label(checkpoint)} range {first} to {checkpoint.seq} (size {checkpoint.tree_size}) "
                 f"does not follow the previous checkpoint",
             )
             return False
         if builder.root().hex() != checkpoint.merkle_root:
+            if checkpoint.id < 0:
+                self.rewritten(checkpoint)
+                return False
             self.problem(
                 checkpoint.seq,
                 f"checkpoint {checkpoint.id} Merkle root does not match the events {first} to {checkpoint.seq}",
@@ -301,16 +341,56 @@ class _Verifier:
         for checkpoint in self.pending[self.next_checkpoint :]:
             # Signed once, now beyond the end: events at the tail were deleted.
             self.next_checkpoint += 1
+            name = self.label(checkpoint)
             key = self.keys.get(checkpoint.key_id)
             if key is None:
-                self.problem(checkpoint.seq, f"checkpoint {checkpoint.id} signed with unknown key {checkpoint.key_id}")
+                self.problem(checkpoint.seq, f"{name} signed with unknown key {checkpoint.key_id}")
             elif not signature_valid(checkpoint, key):
-                self.problem(checkpoint.seq, f"checkpoint {checkpoint.id} signature invalid")
+                self.problem(checkpoint.seq, f"{name} signature invalid")
             else:
-                self.problem(
-                    checkpoint.seq,
-                    f"checkpoint {checkpoint.id} covers seq {checkpoint.seq} but the chain ends at seq {expected - 1}",
+                self.problem(expected, f"{name} covers seq {checkpoint.seq} but the chain ends at seq {expected - 1}")
+
+
+def merge_witness(
+    stored: list[CheckpointFields], entries: list[WitnessEntry], keys: Mapping[str, Ed25519PublicKey]
+) -> tuple[list[CheckpointFields], list[tuple[int, str]], list[str]]:
+    """The checkpoints to check against the chain (the stored ones, plus the witnessed copies of checkpoints the
+    database lost), and what comparing the two sets finds by itself: (checkpoints, problems, warnings)."""
+    problems: list[tuple[int, str]] = []
+    by_seq = {entry.seq: entry for entry in entries}
+    stored_seqs = {cp.seq for cp in stored}
+    last_witnessed = entries[-1].seq if entries else None
+    previous = 0
+    for entry in entries:
+        copy = entry.checkpoint
+        key = keys.get(copy.key_id)
+        if key is None or not signature_valid(copy, key):
+            problems.append((copy.seq, f"witness copy {entry.source} has an invalid signature or an unknown key"))
+        if copy.first_seq is not None and copy.first_seq != previous + 1:
+            problems.append(
+                (
+                    previous + 1,
+                    f"the witness has no checkpoint for the events {previous + 1} to {copy.first_seq - 1}: "
+                    "a witnessed copy is missing",
                 )
+            )
+        previous = copy.seq
+    warnings: list[str] = []
+    for checkpoint in stored:
+        witnessed = by_seq.get(checkpoint.seq)
+        if witnessed is None:
+            if last_witnessed is not None and checkpoint.seq <= last_witnessed:
+                problems.append(
+                    (checkpoint.seq, f"checkpoint {checkpoint.id} (seq {checkpoint.seq}) is missing from the witness")
+                )
+            else:
+                warnings.append(f"checkpoint {checkpoint.id} (seq {checkpoint.seq}) is not witnessed yet")
+        elif entry_text(witnessed.checkpoint) != entry_text(checkpoint):
+            message = f"checkpoint {checkpoint.id} differs from its witnessed copy {witnessed.source}"
+            problems.append((checkpoint.seq, message))
+    lost = [entry.checkpoint for entry in entries if entry.seq not in stored_seqs]
+    merged = sorted([*stored, *lost], key=lambda cp: (cp.seq, cp.id))
+    return merged, problems, warnings
 
 
 def verify_chain(
@@ -320,16 +400,27 @@ def verify_chain(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
     max_problems: int = 1,
+    witness: list[WitnessEntry] | None = None,
 ) -> VerifyResult:
     """Check every event's hash, every link, seq continuity and every checkpoint (signature and hash).
 
-    `public_keys` maps key ids to the keys checkpoints may be signed with. Stops after `max_problems`
-    findings; problems are reported in seq order, so the first one names the first broken seq.
-    `progress` is called with the number of events done after each batch.
+    `public_keys` maps key ids to the keys checkpoints may be signed with. `witness` holds the witnessed copies
+    of checkpoints (portal.audit.witness); each is compared with the stored checkpoint and, if the database lost
+    it, checked against the chain in its place. Stops after `max_problems` findings; problems are reported in
+    seq order, so the first one names the first broken seq. `progress` is called with the number of events
+    done after each batch.
     """
     started = time.perf_counter()
-    verifier = _Verifier(public_keys, all_checkpoints(connection), max_problems)
+    stored = all_checkpoints(connection)
+    checkpoints, witness_problems, warnings = merge_witness(stored, witness or [], public_keys)
+    verifier = _Verifier(public_keys, checkpoints, max_problems)
     with contextlib.suppress(_EnoughProblemsError):
         verifier.run(connection, batch_size, progress)
-    verifier.result.seconds = time.perf_counter() - started
-    return verifier.result
+    result = verifier.result
+    # Stable: at the same seq, what the chain itself shows comes first.
+    found = sorted([*result.problems, *witness_problems], key=lambda p: p[0]) + verifier.lost
+    result.problems = found[: max(1, max_problems)]
+    result.warnings = warnings
+    result.witnessed = len(witness or [])
+    result.seconds = time.perf_counter() - started
+    return result

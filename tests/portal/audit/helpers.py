@@ -43,7 +43,8 @@ def sign_in(client: Any, user: User, method: str = "password+totp") -> None:
 
 
 def tamper(sql: str, **params: Any) -> None:
-    """Run `sql` against audit_event past its append-only triggers, as the database superuser could.
+    """Run `sql` against audit_event or audit_checkpoint past their append-only triggers, as the database
+    superuser could.
 
     PostgreSQL: triggers do not fire with session_replication_role = replica (superuser only), set for this
     transaction alone. SQLite: the triggers are dropped in this test's own copy of the database.
@@ -54,6 +55,8 @@ def tamper(sql: str, **params: Any) -> None:
         else:
             conn.execute(sa.text("DROP TRIGGER IF EXISTS audit_event_no_update"))
             conn.execute(sa.text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
+            conn.execute(sa.text("DROP TRIGGER IF EXISTS audit_checkpoint_no_update"))
+            conn.execute(sa.text("DROP TRIGGER IF EXISTS audit_checkpoint_no_delete"))
         conn.execute(sa.text(sql), params)
 
 

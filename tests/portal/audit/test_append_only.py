@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from portal.audit.models import AuditEvent
+from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.extensions import db
 from tests.portal.audit.helpers import record_events
 
@@ -47,3 +47,31 @@ def test_postgresql_refuses_truncate(app):
     db.session.rollback()
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 1
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_checkpoint SET hash = 'x'", "DELETE FROM audit_checkpoint"],
+    ids=["update", "delete"],
+)
+def test_database_refuses_to_change_or_delete_a_checkpoint(app, runner, statement):
+    record_events(2)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+
+    with pytest.raises(sa.exc.DBAPIError, match="audit_checkpoint is append-only"):
+        db.session.execute(sa.text(statement))
+    db.session.rollback()
+
+    assert db.session.scalar(sa.select(AuditCheckpoint.seq)) == 2
+
+
+def test_postgresql_refuses_to_truncate_the_checkpoints(app, runner):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE exists on PostgreSQL only")
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+
+    with pytest.raises(sa.exc.DBAPIError, match="audit_checkpoint is append-only: TRUNCATE refused"):
+        db.session.execute(sa.text("TRUNCATE audit_checkpoint"))
+    db.session.rollback()
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditCheckpoint)) == 1
