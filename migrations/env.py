@@ -15,8 +15,21 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
+_migrate_engine = None
+
+
 def get_engine():
-    return current_app.extensions["migrate"].db.engine
+    """The app's engine, or one for DATABASE_MIGRATE_URL when set: the role that owns the schema runs the
+    migrations, while the app connects as a role that owns nothing (portal.dbroles)."""
+    global _migrate_engine
+    url = current_app.config.get("DATABASE_MIGRATE_URL")
+    if not url:
+        return current_app.extensions["migrate"].db.engine
+    if _migrate_engine is None:
+        from sqlalchemy import create_engine, pool
+
+        _migrate_engine = create_engine(url, poolclass=pool.NullPool)
+    return _migrate_engine
 
 
 def get_engine_url():

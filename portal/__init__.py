@@ -25,7 +25,14 @@ CORE_BLUEPRINTS = [
     "portal.approvals.views",
     "portal.maps.views",
 ]
-CORE_CLI = ["portal.audit.cli", "portal.mail.cli", "portal.accounts.cli", "portal.demo", "portal.jobs"]
+CORE_CLI = [
+    "portal.audit.cli",
+    "portal.mail.cli",
+    "portal.accounts.cli",
+    "portal.demo",
+    "portal.jobs",
+    "portal.dbroles",
+]
 
 
 class PortalFlask(Flask):
