@@ -72,7 +72,7 @@ def checkpoint() -> None:
     path = _key_file()
     try:
         run = checkpoints.create_checkpoint(path)
-    except (checkpoints.CheckpointKeyError, checkpoints.CheckpointRangeError) as exc:
+    except (checkpoints.CheckpointKeyError, checkpoints.CheckpointRangeError, witness.WitnessError) as exc:
         raise click.ClickException(str(exc)) from None
     if run.key_created:
         click.echo(f"Created the signing key {path} (mode 0600).", err=True)
@@ -256,7 +256,7 @@ def _seal() -> None:
     """Sign and witness the verified chain's end, so that what was checked now is protected from now on."""
     try:
         run = checkpoints.create_checkpoint(_key_file(), only_if_new=True)
-    except checkpoints.CheckpointRangeError as exc:
+    except (checkpoints.CheckpointRangeError, witness.WitnessError) as exc:
         raise click.ClickException(str(exc)) from None
     if run.checkpoint is not None:
         row = run.checkpoint

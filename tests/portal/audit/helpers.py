@@ -78,3 +78,14 @@ def rehash_from(seq: int) -> None:
         event.hash = hash_of(event)
         tamper("UPDATE audit_event SET prev_hash = :p, hash = :h WHERE seq = :s", p=prev, h=event.hash, s=event.seq)
         prev = event.hash
+
+
+def checkpoint(runner: Any) -> Any:
+    """`flask audit checkpoint`, which must succeed."""
+    result = runner.invoke(args=["audit", "checkpoint"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def verify(runner: Any, *args: str) -> Any:
+    return runner.invoke(args=["audit", "verify", "--quiet", *args])

@@ -15,17 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from portal.audit.chain import GENESIS_HASH
 from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.extensions import db
-from tests.portal.audit.helpers import record_events, rehash_from, tamper
-
-
-def checkpoint(runner):
-    result = runner.invoke(args=["audit", "checkpoint"])
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def verify(runner, *args: str):
-    return runner.invoke(args=["audit", "verify", "--quiet", *args])
+from tests.portal.audit.helpers import checkpoint, record_events, rehash_from, tamper, verify
 
 
 def test_keygen_writes_a_key_only_its_owner_can_read_and_never_replaces_it(app, runner):

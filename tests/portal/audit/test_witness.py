@@ -21,7 +21,7 @@ from portal.audit import checkpoints, witness
 from portal.audit.jobs import sign_checkpoint
 from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.extensions import db
-from tests.portal.audit.helpers import record_events, rehash_from, tamper
+from tests.portal.audit.helpers import checkpoint, record_events, rehash_from, tamper, verify
 
 
 @pytest.fixture
@@ -34,16 +34,6 @@ def superuser(app):
             if os.environ.get("CI"):
                 pytest.fail("CI must run the audit rewrite attack as the PostgreSQL superuser")
             pytest.skip("the audit rewrite attack needs the PostgreSQL superuser")
-
-
-def checkpoint(runner):
-    result = runner.invoke(args=["audit", "checkpoint"])
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def verify(runner, *args: str):
-    return runner.invoke(args=["audit", "verify", "--quiet", *args])
 
 
 def witness_dir(app) -> Path:
