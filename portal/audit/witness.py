@@ -8,8 +8,8 @@ rewritten since it was signed, or a tail deleted behind it fails the run, naming
 Targets (config):
 - a directory (AUDIT_WITNESS_DIR; by default `audit-witness/` next to AUDIT_SIGNING_KEY_FILE): one read-only
   file per checkpoint, never replaced, written atomically (a temporary file hard-linked to its final name).
-  Put it where the database and its role cannot write: another host's mount, or a directory of the signing
-  user with `chattr +a`. It is read back by verify.
+  Put it where the database server and its roles cannot write: a mount from another host, or a directory of the
+  OS user that runs the worker on a machine other than the database's. It is read back by verify.
 - syslog (AUDIT_WITNESS_SYSLOG: `udp://host:514`, `tcp://host:601` or `unix:///dev/log`): one RFC 5424 line per
   checkpoint for a SIEM to keep. Write-only: verify cannot read it back; the SIEM's copy is the evidence.
 - more by configuration (AUDIT_WITNESS_EXTRA: "module:factory" paths): `factory(config)` returns an object with
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import secrets
 import socket
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ from portal.timeutil import as_utc
 
 FILE_PREFIX = "checkpoint-"
 FILE_SUFFIX = ".txt"
+FILE_NAME = re.compile(rf"^{FILE_PREFIX}\d{{20}}\{FILE_SUFFIX}$")
 
 
 class WitnessError(RuntimeError):
@@ -135,7 +137,7 @@ class DirectoryWitness:
         if not self.path.is_dir():
             return []
         found = []
-        for path in sorted(self.path.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")):
+        for path in self._files():
             entry = parse_entry(path.read_text(errors="replace"), str(path))
             if path.name != self.file_for(entry.seq).name:
                 raise WitnessError(f"{path} holds the checkpoint of seq {entry.seq}")
@@ -144,8 +146,14 @@ class DirectoryWitness:
 
     def last_seq(self) -> int | None:
         """The highest witnessed seq, from the file names alone (cheap: no file is read)."""
-        names = sorted(self.path.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")) if self.path.is_dir() else []
-        return int(names[-1].name[len(FILE_PREFIX) : -len(FILE_SUFFIX)]) if names else None
+        files = self._files()
+        return int(files[-1].name[len(FILE_PREFIX) : -len(FILE_SUFFIX)]) if files else None
+
+    def _files(self) -> list[Path]:
+        """The witness files by seq (their names sort so); other files in the directory are no concern here."""
+        if not self.path.is_dir():
+            return []
+        return sorted(p for p in self.path.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}") if FILE_NAME.match(p.name))
 
 
 class SyslogWitness:
