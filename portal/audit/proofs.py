@@ -34,7 +34,7 @@ PROOF_FORMAT = "stadtportal-audit-proof/1"
 
 # What the detail page can say about an event's seal.
 SEALED = "sealed"  # a v2 checkpoint covers it and the proof leads to its signed root
-PENDING = "pending"  # no checkpoint yet: sealed by the next (daily) one
+PENDING = "pending"  # no checkpoint yet: sealed by the next one (every few minutes)
 V1_ONLY = "v1_only"  # covered by a checkpoint made before Merkle roots: chain position, no inclusion proof
 BROKEN = "broken"  # the stored events no longer lead to the signed root: the trail needs checking
 
@@ -66,7 +66,7 @@ class Evidence:
 
 
 def covering_checkpoint(seq: int) -> AuditCheckpoint | None:
-    """The first checkpoint whose range reaches `seq` (checkpoints are few: one a day)."""
+    """The first checkpoint whose range reaches `seq` (indexed by seq)."""
     return db.session.scalar(
         sa.select(AuditCheckpoint)
         .where(AuditCheckpoint.seq >= seq)

@@ -74,7 +74,7 @@ def test_the_citizen_sees_who_read_their_data_and_checks_the_proof(page: Page, l
         event = db.session.get(AuditEvent, seq)
         assert event is not None
         event_hash = event.hash
-    # The daily checkpoint seals the entry: the proof page then shows its inclusion path.
+    # The next checkpoint seals the entry: the proof page then shows its inclusion path.
     sealed = live_server.app.test_cli_runner().invoke(args=["audit", "checkpoint"])
     assert sealed.exit_code == 0, sealed.output
 

@@ -235,7 +235,7 @@ def test_event_after_the_latest_checkpoint_will_be_sealed_with_the_next_one(app,
 
     status, html = page(client, f"/konto/protokoll/{late}")
     assert status == 200
-    assert "wird mit dem nächsten Prüfpunkt (täglich) versiegelt" in html
+    assert "wird mit dem nächsten Prüfpunkt (alle paar Minuten) versiegelt" in html
     assert "nachweis.json" not in html
     assert client.get(f"/konto/protokoll/{late}/nachweis.json").status_code == 404
     event = db.session.get(AuditEvent, late)
