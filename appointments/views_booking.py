@@ -111,6 +111,10 @@ def book_services():
     state = _state()
     chosen = dict(_items(state))
     choices = [(s.id, s.name, max((o.max_quantity for o in s.offered_at), default=1)) for s in offered]
+    # A link from another service ("Bauberatung buchen": ?leistung=ID) ticks that service when nothing is chosen yet.
+    preselect = request.args.get("leistung", type=int)
+    if request.method == "GET" and not chosen and any(s.id == preselect for s in offered):
+        chosen = {preselect: 1}
     form = forms.services_form(choices, chosen)
     error = _pending_error("services") or _pending_error("service")
     if error:

@@ -155,7 +155,10 @@ class Config:
     # --- end maps ---
 
     # The services this city runs; the core imports them by name (see portal.create_app).
-    SERVICES = _list("STADTPORTAL_SERVICES", ["appointments", "payments", "participation", "dataaccess", "permits"])
+    SERVICES = _list(
+        "STADTPORTAL_SERVICES",
+        ["appointments", "payments", "participation", "dataaccess", "permits", "controlling", "building"],
+    )
     DEMO = False
     TESTING = False
 
