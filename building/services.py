@@ -33,6 +33,7 @@ from werkzeug.exceptions import Forbidden
 from dataaccess.errors import AccessRefused
 from dataaccess.models import AccessClient
 from dataaccess.services import access
+from dataaccess.services.agreement_versions import resolve
 from portal.accounts.models import ApiToken
 from portal.actors import Actor
 from portal.extensions import db
@@ -82,6 +83,10 @@ def my_applications(actor: Actor) -> Outcome:
     if client is None:
         return Outcome(False, message=_("Die Auskunft über Bauanträge ist noch nicht eingerichtet."))
     reader, agreement = client
+    # Ask for the fields the page can show that the agreement grants (the others would refuse the whole read).
+    version = resolve(agreement)
+    granted = set(version.fields) if version is not None else set(FIELDS)
+    fields = [name for name in FIELDS if name in granted] or list(FIELDS)
     try:
         result = access.read(
             reader,
@@ -89,7 +94,7 @@ def my_applications(actor: Actor) -> Outcome:
             current_app.config["BUILDING_PURPOSE"],
             CASE_REFERENCE,
             actor.user.id,
-            list(FIELDS),
+            fields,
         )
     except AccessRefused as refused:
         current_app.logger.warning(
