@@ -74,4 +74,3 @@ def test_the_citizen_reads_their_building_applications_and_books_the_advice(page
     goto(page, live_server("/bauen/"))
     page.locator("#book-advice").click()
     expect(page.get_by_role("checkbox", name="Beratung Bauantrag")).to_be_checked()
-
