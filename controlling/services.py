@@ -58,9 +58,6 @@ class Section:
     stacked: bool = True
     chart: Chart | None = None
 
-    def value(self, row: dict[str, float | None], column: Column) -> float | None:
-        return row.get(column.key)
-
 
 @dataclass
 class Dashboard:
@@ -103,12 +100,13 @@ def dashboard(actor: Actor, first: date, last: date) -> Dashboard:
     months = month_range(first, last)
     board = Dashboard(months)
     services = current_app.config["SERVICES"]
-    for name, build in SECTIONS:
-        if name in services:
-            board.sections.extend(build(months))
-    applications = _applications(months, services)
+    figures = {name: fetch(months) for name, fetch, _build in SOURCES if name in services}
+    applications = _applications(months, figures)
     if applications is not None:
-        board.sections.insert(0, applications)
+        board.sections.append(applications)
+    for name, _fetch, build in SOURCES:
+        if name in figures:
+            board.sections.extend(build(months, figures[name]))
     for section in board.sections:
         section.chart = _chart(section)
     return board
@@ -121,40 +119,30 @@ def _rows(months: list[Month], figures: dict[str, dict[str, Any]]) -> list[tuple
     return [(month, dict(figures.get(month.key, {}))) for month in months]
 
 
-def _applications(months: list[Month], services: list[str]) -> Section | None:
+def _applications(months: list[Month], figures: dict[str, Any]) -> Section | None:
     """Online applications per month and service: the headline figure of the e-government concept."""
     columns: list[Column] = []
     per_month: dict[str, dict[str, float]] = {}
 
-    def add(key: str, label: str, figures: dict[str, float]) -> None:
+    def add(key: str, label: str, values: dict[str, float]) -> None:
         columns.append(Column(key, label))
-        for month, value in figures.items():
+        for month, value in values.items():
             per_month.setdefault(month, {})[key] = value
 
-    if "permits" in services:
-        from permits.services import figures as permits
-
-        counts, _names = permits.submissions(months)
+    if "permits" in figures:
+        counts = figures["permits"][0]
         add("permits", _("Sondernutzung: Anträge"), {m: sum(v.values()) for m, v in counts.items()})
-    if "appointments" in services:
-        from appointments.services import figures as appointments
-
-        booked = appointments.monthly_figures(months)
+    if "appointments" in figures:
+        booked = figures["appointments"]
         add("appointments", _("Terminbuchungen"), {m: v.get("online_bookings", 0) for m, v in booked.items()})
-    if "participation" in services:
-        from participation.services import figures as participation
-
-        written = participation.monthly_figures(months)
+    if "participation" in figures:
         add(
             "participation",
             _("Beteiligung: Vorschläge und Kommentare"),
-            {m: v.get("proposals", 0) + v.get("comments", 0) for m, v in written.items()},
+            {m: v.get("proposals", 0) + v.get("comments", 0) for m, v in figures["participation"].items()},
         )
-    if "payments" in services:
-        from payments.services import figures as payments
-
-        paid = payments.monthly_figures(months)
-        add("payments", _("Zahlungen"), {m: sum(v.values()) for m, v in paid.items()})
+    if "payments" in figures:
+        add("payments", _("Zahlungen"), {m: sum(v.values()) for m, v in figures["payments"].items()})
     if not columns:
         return None
     return Section(
@@ -169,11 +157,36 @@ def _applications(months: list[Month], services: list[str]) -> Section | None:
     )
 
 
-def _permits(months: list[Month]) -> list[Section]:
+# Each service's figures, fetched once (aggregate SQL in `<service>.services.figures`), then shaped into sections.
+
+
+def _permit_figures(months: list[Month]) -> tuple[Any, Any, Any]:
     from permits.services import figures
 
-    locale = str(get_locale() or "de")
-    counts, names = figures.submissions(months, locale)
+    counts, names = figures.submissions(months, str(get_locale() or "de"))
+    return counts, names, figures.processing_times(months)
+
+
+def _appointment_figures(months: list[Month]) -> Any:
+    from appointments.services import figures
+
+    return figures.monthly_figures(months)
+
+
+def _payment_figures(months: list[Month]) -> Any:
+    from payments.services import figures
+
+    return figures.monthly_figures(months)
+
+
+def _participation_figures(months: list[Month]) -> Any:
+    from participation.services import figures
+
+    return figures.monthly_figures(months)
+
+
+def _permits(months: list[Month], fetched: Any) -> list[Section]:
+    counts, names, times = fetched
     use_types = sorted(names, key=lambda code: names[code])
     by_type = Section(
         "permits_use_types",
@@ -182,7 +195,6 @@ def _permits(months: list[Month]) -> list[Section]:
         [Column(code or "-", names[code] or _("ohne Angabe")) for code in use_types],
         _rows(months, {m: {code or "-": n for code, n in v.items()} for m, v in counts.items()}),
     )
-    times = figures.processing_times(months)
     processing = Section(
         "permits_processing",
         _("Sondernutzung: Bearbeitungszeit"),
@@ -204,10 +216,7 @@ def _permits(months: list[Month]) -> list[Section]:
     return [by_type, processing]
 
 
-def _payments(months: list[Month]) -> list[Section]:
-    from payments.services import figures
-
-    paid = figures.monthly_figures(months)
+def _payments(months: list[Month], paid: Any) -> list[Section]:
     rows = {}
     for month, values in paid.items():
         online, transfer = values.get("online", 0), values.get("bank_transfer", 0)
@@ -230,11 +239,9 @@ def _payments(months: list[Month]) -> list[Section]:
     ]
 
 
-def _appointments(months: list[Month]) -> list[Section]:
-    from appointments.services import figures
-
+def _appointments(months: list[Month], booked: Any) -> list[Section]:
     rows = {}
-    for month, v in figures.monthly_figures(months).items():
+    for month, v in booked.items():
         offered, booked = v.get("offered_minutes", 0), v.get("booked_minutes", 0)
         seen = v.get("no_shows", 0) + v.get("attended", 0)
         rows[month] = {
@@ -266,9 +273,7 @@ def _appointments(months: list[Month]) -> list[Section]:
     ]
 
 
-def _participation(months: list[Month]) -> list[Section]:
-    from participation.services import figures
-
+def _participation(months: list[Month], written: Any) -> list[Section]:
     return [
         Section(
             "participation",
@@ -280,17 +285,17 @@ def _participation(months: list[Month]) -> list[Section]:
                 Column("comments", _("Kommentare")),
                 Column("supports", _("Unterstützungen")),
             ],
-            _rows(months, figures.monthly_figures(months)),
+            _rows(months, written),
             stacked=False,
         )
     ]
 
 
-SECTIONS: list[tuple[str, Callable[[list[Month]], list[Section]]]] = [
-    ("permits", _permits),
-    ("payments", _payments),
-    ("appointments", _appointments),
-    ("participation", _participation),
+SOURCES: list[tuple[str, Callable[[list[Month]], Any], Callable[[list[Month], Any], list[Section]]]] = [
+    ("permits", _permit_figures, _permits),
+    ("payments", _payment_figures, _payments),
+    ("appointments", _appointment_figures, _appointments),
+    ("participation", _participation_figures, _participation),
 ]
 
 FORMATS = {"count": "{:.0f}", "percent": "{:.0%}", "days": "{:.1f}", "hours": "{:.1f}"}

@@ -170,3 +170,36 @@ def test_a_bad_period_is_refused_with_a_message(client, auth, viewer):
     response = client.get("/controlling/?von=2026-05&bis=2026-01")
     assert response.status_code == 400
     assert "Der erste Monat liegt nach dem letzten." in response.get_data(as_text=True)
+
+
+def test_appointment_utilisation_and_no_show_rate(app):
+    from datetime import time
+
+    from appointments.models import Booking
+    from tests.appointments.builders import make_bookable_location
+
+    # Mondays 8–12 at one counter: five Mondays in March 2026, no holiday among them: 20 hours offered.
+    location = make_bookable_location(counters=1, weekdays=(0,), hours=((time(8), time(12)),))
+    for number, status in enumerate(("served", "no_show", "cancelled")):
+        start = datetime(2026, 3, 9 + 7 * number, 8, tzinfo=UTC)
+        db.session.add(
+            Booking(
+                uid=f"uid-{number}",
+                manage_token_hash=f"hash-{number}",
+                location_id=location.id,
+                kind="online",
+                status=status,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                name="Test",
+                created_at=start - timedelta(days=3),
+            )
+        )
+    db.session.commit()
+    row = section(board(date(2026, 3, 1), date(2026, 3, 1)), "appointments").rows[0][1]
+    assert row["offered_hours"] == pytest.approx(20)
+    assert row["booked_hours"] == pytest.approx(2)  # the cancelled one holds no seat
+    assert row["utilisation"] == pytest.approx(0.1)
+    assert row["no_show_rate"] == pytest.approx(0.5)
+    applications = section(board(date(2026, 3, 1), date(2026, 3, 1)), "applications").rows[0][1]
+    assert applications["appointments"] == 3  # all three booked online in March

@@ -13,7 +13,10 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "SERVICES": ["appointments", "payments", "participation", "dataaccess", "permits"]}
+    return {
+        **app_config,
+        "SERVICES": ["appointments", "payments", "participation", "dataaccess", "permits", "controlling", "building"],
+    }
 
 
 def test_every_declared_setting_is_documented(app):
