@@ -3,10 +3,10 @@ building applications, and the portal's client bound to it. Runs after the data-
 building authority's records of the demo citizen) and the appointments demo (the Technisches Rathaus offers
 "Beratung Bauantrag"). Idempotent.
 
-Who does what: the dpo (datenschutz@) adds the purpose and the legal basis to the catalogue; the Hauptamt runs the
-portal, so its data steward drafts the agreement — the demo makes amtsadmin@ data steward of the Hauptamt for that
-(daten@, the Hauptamt's steward in the core demo, approves for the building authority and may not approve their
-own request); the four-eyes approval is the data-access demo's; the system sets up the client.
+Who does what: the purpose "Auskunft an Betroffene" and its legal basis are in the data-access demo's catalogue.
+The Hauptamt runs the portal, so its data steward drafts the agreement: the demo makes amtsadmin@ data steward of
+the Hauptamt for that (daten@, the Hauptamt's steward in the core demo, approves for the building authority and may
+not approve their own request); the four-eyes approval is the data-access demo's; the system sets up the client.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from building.services import portal_client
 from building.setup import connect_portal_client
 from dataaccess import demo as dataaccess_demo
 from dataaccess.models import AgreementState
-from dataaccess.services import catalogue
 from portal.accounts.models import DepartmentMembership, User
-from portal.actors import SYSTEM, Actor
+from portal.actors import SYSTEM
 from portal.audit import services as audit
 from portal.demo_data import DEMO_DOMAIN, _require_demo
 from portal.departments.services import get_department_by_slug
@@ -30,18 +29,14 @@ from portal.transaction import transaction
 
 CONSUMER = "hauptamt"
 DRAFTER = f"amtsadmin@{DEMO_DOMAIN}"
-DPO = f"datenschutz@{DEMO_DOMAIN}"
-PURPOSE = ("AUSK-BETR", "Auskunft an Betroffene", "Die Person sieht im Bürgerportal die eigenen Daten ein.")
-LEGAL_BASIS = (
-    "Auskunft an Betroffene (Art. 15 DSGVO)",
-    "Art. 15 DSGVO i. V. m. Art. 6 Abs. 1 lit. c DSGVO; Abruf nur über das Konto der betroffenen Person",
-)
+PURPOSE = "AUSK-BETR"  # in the data-access demo's catalogue, with its legal basis
+LEGAL_BASIS = "Auskunft an Betroffene (Art. 15 DSGVO)"
 AGREEMENT = dataaccess_demo.DemoAgreement(
     "bauordnung.baugenehmigungen",
     CONSUMER,
     ["aktenzeichen", "vorhaben", "grundstueck", "status", "erteilt_am"],
-    PURPOSE[0],
-    LEGAL_BASIS[0],
+    PURPOSE,
+    LEGAL_BASIS,
     False,
     "Das Bürgerportal zeigt der angemeldeten Person den Stand ihrer eigenen Bauanträge (nur ihre eigenen).",
 )
@@ -54,8 +49,8 @@ def _user(email: str) -> User | None:
 def load(echo: Callable[[str], None] = print) -> dict[str, int]:
     _require_demo()
     echo("Building (Bauen) …")
-    drafter, dpo, consumer = _user(DRAFTER), _user(DPO), get_department_by_slug(CONSUMER)
-    if drafter is None or dpo is None or consumer is None:
+    drafter, consumer = _user(DRAFTER), get_department_by_slug(CONSUMER)
+    if drafter is None or consumer is None:
         echo("  skipped: demo accounts or the Hauptamt missing (run the core demo first)")
         return {}
     created = 0
@@ -71,13 +66,6 @@ def load(echo: Callable[[str], None] = print) -> dict[str, int]:
                 department_id=consumer.id,
             )
             created += 1
-    officer = Actor.for_user(dpo)
-    if PURPOSE[0] not in catalogue.purposes_by_code([PURPOSE[0]]):
-        catalogue.save_purpose(officer, code=PURPOSE[0], label=PURPOSE[1], description=PURPOSE[2])
-        created += 1
-    if not any(basis.label == LEGAL_BASIS[0] for basis in catalogue.legal_bases(active_only=False)):
-        catalogue.save_legal_basis(officer, label=LEGAL_BASIS[0], citation=LEGAL_BASIS[1])
-        created += 1
     agreement = dataaccess_demo._Loader(echo).agreement(AGREEMENT)
     if agreement is None or agreement.state != AgreementState.APPROVED:
         echo("  skipped the portal's client: the agreement is not approved")

@@ -84,6 +84,8 @@ PURPOSES = [
     ("SNU-PRUEFUNG", "Prüfung eines Antrags auf Sondernutzung", "Ob eine Baustelle genehmigt ist und wo sie liegt."),
     ("GEBUEHR-PRUEFUNG", "Prüfung bereits bezahlter Gebühren", "Ob eine Gebühr für den Vorgang schon bezahlt ist."),
     ("VERK-ANORDNUNG", "Prüfung einer verkehrsrechtlichen Anordnung", ""),
+    # The portal shows a person their own records (building.services: the status of their building applications).
+    ("AUSK-BETR", "Auskunft an Betroffene", "Die Person sieht im Bürgerportal ihre eigenen Daten ein."),
 ]
 LEGAL_BASES = [
     ("Sondernutzung (SächsStrG)", "§ 18 SächsStrG i. V. m. Art. 6 Abs. 1 lit. e DSGVO"),
@@ -91,6 +93,10 @@ LEGAL_BASES = [
         "Sondernutzung, auf Antrag der Person",
         "§ 18 SächsStrG i. V. m. Art. 6 Abs. 1 lit. e DSGVO;"
         " Abruf nur auf ausdrücklichen Antrag der betroffenen Person",
+    ),
+    (
+        "Auskunft an Betroffene (Art. 15 DSGVO)",
+        "Art. 15 DSGVO i. V. m. Art. 6 Abs. 1 lit. c DSGVO; Abruf nur über das Konto der betroffenen Person",
     ),
 ]
 
