@@ -331,7 +331,7 @@ def csv_text(board: Dashboard) -> str:
     for section in board.sections:
         for month, row in section.rows:
             for column in section.columns:
-                value = row.get(column.key)
+                value = row.get(column.key, 0 if column.kind == "count" else None)
                 shown = "" if value is None else (f"{value:.4f}" if column.kind != "count" else f"{value:.0f}")
                 writer.writerow([formula_safe(section.title), month.key, formula_safe(column.label), shown])
     return out.getvalue()

@@ -163,6 +163,8 @@ def test_csv_export_has_one_row_per_month_and_figure(client, auth, viewer):
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == "Bereich;Monat;Kennzahl;Wert"
     assert "Online-Anträge je Monat und Dienst;2026-03;Sondernutzung: Anträge;1" in lines
+    assert "Online-Anträge je Monat und Dienst;2026-04;Sondernutzung: Anträge;0" in lines  # none: 0, not empty
+    assert "Sondernutzung: Bearbeitungszeit;2026-03;Median (Tage);" in lines  # nothing decided: no median
 
 
 def test_a_bad_period_is_refused_with_a_message(client, auth, viewer):
