@@ -46,6 +46,11 @@ def register(app: Flask) -> None:
         ),
     )
     register_prefix(app, REFERENCE_PREFIX, service=SERVICE, description="Sondernutzungserlaubnis")
+    from permits.attachments import register_access_rules
+    from permits.services import fee_payments
+
+    register_access_rules()  # the department's clerks read the documents attached to its cases
+    fee_payments.register(app)  # a paid fee notice puts the permit in force
     _register_views(app)
     _register_api(app)
     _register_demo(app)
@@ -62,11 +67,15 @@ def register(app: Flask) -> None:
 
 
 def _register_views(app: Flask) -> None:
-    """The applicant's pages under /sondernutzung, and "Meine Anträge" on Mein Konto."""
-    from permits import views
+    """The applicant's pages under /sondernutzung, "Meine Anträge" on Mein Konto, the clerk's desk under
+    /sondernutzung/amt on the admin overview."""
+    from permits import views, views_desk
+    from portal.services_registry import add_admin_link
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(views_desk.bp)
     add_account_link(app, "permits.mine", _l("Meine Anträge auf Sondernutzung"))
+    add_admin_link(app, "permits_desk.index", _l("Sondernutzung: Anträge bearbeiten"))
 
 
 def _register_api(app: Flask) -> None:

@@ -51,3 +51,48 @@ declare(
     ["effective_from", "rates", "minimum_fee_cents", "administrative_fee_cents"],
     "A tariff version of the special-use statute was added",
 )
+
+# The clerk's side (permits.services.desk, .decisions, .fee_payments).
+declare(
+    "permits.formal_check_passed",
+    ["case", "was", "state", "department_id"],
+    "A clerk found a permit application complete (formal check passed); it may now be decided",
+)
+declare(
+    "permits.documents_requested",
+    [*_CASE, "note", "department_id"],
+    "A clerk asked the applicant for missing documents, with a note the applicant sees on their case",
+)
+declare(
+    "permits.application_granted",
+    [*_CASE, "valid_from", "valid_until", "conditions", "department_id"],
+    "A clerk granted a special-use permit with its conditions and validity (the permit PDF is stored)",
+)
+declare(
+    "permits.application_refused",
+    [*_CASE, "reasons", "department_id"],
+    "A clerk refused a permit application with reasons (the refusal PDF is stored)",
+)
+declare(
+    "permits.fee_notice_issued",
+    [*_CASE, "kassenzeichen", "amount_cents"],
+    "The fee notice of a granted permit went out with the Kassenzeichen of its payment order",
+)
+declare("permits.fee_paid", [*_CASE, "kassenzeichen"], "The fee of a permit was paid (payments' success callback)")
+declare("permits.permit_activated", [*_CASE, "why"], "A permit came into force: paid, or exempt from the fee")
+declare(
+    "permits.extension_started",
+    ["case", "extends", "use_type"],
+    "An applicant asked to extend an active permit: a new draft linked to it, prefilled",
+)
+
+describe_action("permits.formal_check_passed", _l("Ihr Antrag auf Sondernutzung ist vollständig"))
+describe_action(
+    "permits.documents_requested", _l("Das Amt hat Unterlagen zu Ihrem Antrag auf Sondernutzung angefordert")
+)
+describe_action("permits.application_granted", _l("Ihre Sondernutzungserlaubnis wurde erteilt"))
+describe_action("permits.application_refused", _l("Ihr Antrag auf Sondernutzung wurde abgelehnt"))
+describe_action("permits.fee_notice_issued", _l("Der Gebührenbescheid zu Ihrer Sondernutzung wurde erstellt"))
+describe_action("permits.fee_paid", _l("Die Gebühr für Ihre Sondernutzung ist bezahlt"))
+describe_action("permits.permit_activated", _l("Ihre Sondernutzungserlaubnis gilt"))
+describe_action("permits.extension_started", _l("Sie haben die Verlängerung einer Sondernutzungserlaubnis begonnen"))

@@ -44,3 +44,27 @@ KINDS: dict[str, AttachmentKind] = {
 def label(kind: str) -> str:
     found = KINDS.get(kind)
     return str(found.label) if found else kind
+
+
+def clerk_may_read(actor: Any, stored: Any) -> bool:
+    """portal.files access rule: a permit clerk of the case's department reads the documents attached to it (the
+    read is audited by portal.files with the applicant as subject, so they see it in their log)."""
+    import sqlalchemy as sa
+
+    from permits.models import PermitApplication, PermitAttachment
+    from permits.rules import is_officer
+    from portal.extensions import db
+
+    application = db.session.scalar(
+        sa.select(PermitApplication)
+        .join(PermitAttachment, PermitAttachment.application_id == PermitApplication.id)
+        .where(PermitAttachment.file_key == stored.key)
+    )
+    return application is not None and application.state != "draft" and is_officer(actor, application)
+
+
+def register_access_rules() -> None:
+    from portal.files import register_access_rule
+
+    for kind in KINDS.values():
+        register_access_rule(kind.purpose, clerk_may_read)

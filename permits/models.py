@@ -221,6 +221,20 @@ class PermitApplication(Model):
     fee_cents: Mapped[int | None] = mapped_column(sa.Integer)
     fee_breakdown: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
 
+    # The clerk's side (permits.services.desk, .decisions): the note asking for documents (shown to the
+    # applicant), when the formal check found the application complete, the decision and its validity.
+    request_note: Mapped[str] = mapped_column(sa.String(1000), default="", server_default="")
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    conditions: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # Nebenbestimmungen
+    decision_reasons: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # of a refusal
+    valid_from: Mapped[date | None] = mapped_column(sa.Date)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)  # inclusive
+    # The fee notice's payment order (payments service), by its public id and Kassenzeichen.
+    payment_public_id: Mapped[str | None] = mapped_column(sa.String(32))
+    kassenzeichen: Mapped[str | None] = mapped_column(sa.String(32))
+    # An extension request names the permit it extends.
+    extends_id: Mapped[int | None] = mapped_column(sa.ForeignKey("permit_application.id"), index=True)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
@@ -233,6 +247,10 @@ class PermitApplication(Model):
     attachments: Mapped[list[PermitAttachment]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="PermitAttachment.id"
     )
+    documents: Mapped[list[PermitDocument]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="PermitDocument.id"
+    )
+    extends: Mapped[PermitApplication | None] = relationship(remote_side=[id])
 
     __table_args__ = (
         sa.CheckConstraint(_in("state", PermitState), name="state"),
@@ -243,6 +261,7 @@ class PermitApplication(Model):
         sa.CheckConstraint("length_cm is null or length_cm > 0", name="length_positive"),
         sa.CheckConstraint("width_cm is null or width_cm > 0", name="width_positive"),
         sa.CheckConstraint("fee_cents is null or fee_cents >= 0", name="fee"),
+        sa.CheckConstraint("valid_from is null or valid_until is null or valid_until >= valid_from", name="validity"),
         sa.CheckConstraint("state = 'draft' or reference is not null", name="reference_when_submitted"),
         sa.CheckConstraint(
             "state in ('draft', 'withdrawn') or (tariff_id is not null and fee_cents is not null)",
@@ -268,3 +287,29 @@ class PermitAttachment(Model):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     application: Mapped[PermitApplication] = relationship(back_populates="attachments")
+
+
+class DocumentKind(enum.StrEnum):
+    PERMIT = "permit"  # Sondernutzungserlaubnis with conditions, validity and Rechtsbehelfsbelehrung
+    REFUSAL = "refusal"  # Ablehnungsbescheid with reasons
+    FEE_NOTICE = "fee_notice"  # Gebührenbescheid with the Kassenzeichen
+
+
+class PermitDocument(Model):
+    """A decision document of a case as the PDF sent: made once, in the decision's transaction, never changed."""
+
+    __tablename__ = "permit_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("permit_application.id"))
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    filename: Mapped[str] = mapped_column(sa.String(100))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    application: Mapped[PermitApplication] = relationship(back_populates="documents")
+
+    __table_args__ = (
+        sa.UniqueConstraint("application_id", "kind", name="uq_permit_document_kind"),
+        sa.CheckConstraint(_in("kind", DocumentKind), name="kind"),
+    )

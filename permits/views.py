@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,13 +23,14 @@ from wtforms.fields import SelectChoice
 
 from permits import attachments, forms, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
-from permits.models import PermitApplication, PermitState
-from permits.services import applications, catalogue, quotes
+from permits.models import DocumentKind, PermitApplication, PermitState
+from permits.services import applications, catalogue, decisions, extensions, fee_payments, quotes
 from permits.services.fees import Fee
 from portal import access
 from portal.actors import current_actor
 from portal.files.errors import FileError, FileNotFound
 from portal.files.services import delete_file, download_url, store_upload
+from portal.files.views import content_disposition
 from portal.forms import ConfirmForm
 from portal.timeutil import to_berlin
 
@@ -102,6 +103,7 @@ def _template_helpers(state: Any) -> None:
         snu_euro=euro,
         snu_day=day,
         snu_day_of=lambda moment: day(to_berlin(moment).date()) if moment is not None else "–",
+        snu_moment=lambda moment: to_berlin(moment).strftime("%d.%m.%Y %H:%M") if moment is not None else "–",
         snu_area=area_text,
         snu_state=lambda value: str(STATE_TEXT.get(value, value)),
         snu_badge=lambda value: STATE_BADGE.get(value, "info"),
@@ -242,7 +244,52 @@ def _case_page(application: PermitApplication, upload_form: forms.UploadForm, st
         upload_form=upload_form,
         confirm=ConfirmForm(formdata=None),
         may_withdraw=application.state not in rules.DECIDED and application.state not in (S.WITHDRAWN, S.DRAFT),
+        may_extend=application.state in rules.IN_FORCE,
+        payment_path=fee_payments.payment_path(application),
+        document_labels=DOCUMENT_LABELS,
     ), status
+
+
+DOCUMENT_LABELS: dict[str, Any] = {
+    DocumentKind.PERMIT: _l("Sondernutzungserlaubnis (PDF)"),
+    DocumentKind.REFUSAL: _l("Ablehnungsbescheid (PDF)"),
+    DocumentKind.FEE_NOTICE: _l("Gebührenbescheid (PDF)"),
+}
+
+
+def send_document(application: PermitApplication, kind: str) -> Response:
+    """A decision document of the case as a PDF download, for whoever the service lets see the case."""
+    try:
+        document = decisions.get_document(current_actor(), application, kind)
+    except PermitNotFound:
+        abort(404)
+    response = make_response(document.content)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = content_disposition(document.filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/antraege/<public_id>/bescheid/<kind>.pdf")
+@access.signed_in
+def document(public_id: str, kind: str):
+    return send_document(load(public_id), kind)
+
+
+@bp.post("/antraege/<public_id>/verlaengern")
+@access.signed_in
+def extend(public_id: str):
+    """One click: a new draft linked to this permit, prefilled; the applicant sets the new end and submits it."""
+    application = load(public_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        draft = extensions.request_extension(current_actor(), application)
+    except PermitError as refused:
+        flash(str(refused.message), "danger")
+        return redirect(url_for(".case", public_id=public_id))
+    flash(_("Ihr Verlängerungsantrag ist angelegt. Bitte prüfen Sie den Zeitraum und reichen Sie ihn ein."), "success")
+    return redirect(url_for(".task_list", public_id=draft.public_id))
 
 
 @bp.get("/antraege/<public_id>/eingereicht")

@@ -73,7 +73,11 @@ def make_world() -> World:
     tariff = make_catalogue()
     applicant = make_user("antrag@example.org", display_name="Erika Antrag")
     officer = make_user(
-        "tiefbau@example.org", display_name="Tim Tiefbau", department=department, department_role="permit_officer"
+        "tiefbau@example.org",
+        display_name="Tim Tiefbau",
+        department=department,
+        department_role="permit_officer",
+        totp=True,
     )
     return World(department, applicant, officer, tariff)
 
