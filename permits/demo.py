@@ -12,13 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import sqlalchemy as sa
+
+from permits.rules import OFFICER_ROLE
 from permits.services import catalogue
 from permits.services.catalogue import RateData, UseTypeData
+from portal.accounts.models import DepartmentMembership, User
+from portal.accounts.passwords import hash_password
 from portal.actors import SYSTEM
-from portal.demo_data import _require_demo
+from portal.audit import services as audit
+from portal.demo_data import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET, _require_demo
 from portal.departments.models import Department
 from portal.departments.services import get_department_by_slug
 from portal.extensions import db
+from portal.timeutil import utcnow
 from portal.transaction import transaction
 
 DEPARTMENT = ("verkehr-tiefbau", "Verkehrs- und Tiefbauamt", "tiefbau@stadtportal.example", "030 23125-103")
@@ -89,11 +96,49 @@ def _department() -> None:
             db.session.add(Department(slug=slug, name=name, email=email, phone=phone))
 
 
+# The permit desk's clerk: signs in like every demo staff account (`flask demo totp` prints the code).
+CLERK = (f"sondernutzung@{DEMO_DOMAIN}", "Tilo Tiefbau")
+
+
+def _clerk() -> int:
+    """The demo clerk of the permit desk (Verkehrs- und Tiefbauamt, role permit_officer); 1 if created."""
+    email, name = CLERK
+    department = get_department_by_slug(DEPARTMENT[0])
+    assert department is not None
+    with transaction():
+        user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+        created = user is None
+        if user is None:
+            user = User(
+                email=email,
+                password_hash=hash_password(DEMO_PASSWORD),
+                display_name=name,
+                language="de",
+                email_verified_at=utcnow(),
+                totp_secret=DEMO_TOTP_SECRET,
+                totp_enabled_at=utcnow(),
+            )
+            db.session.add(user)
+            db.session.flush()
+        if not user.has_role(OFFICER_ROLE, department.id):
+            user.memberships.append(DepartmentMembership(department_id=department.id, role=OFFICER_ROLE))
+            audit.record(
+                "role.granted",
+                SYSTEM,
+                target=user,
+                subject_user_id=user.id,
+                role=OFFICER_ROLE,
+                department_id=department.id,
+            )
+    return int(created)
+
+
 def load(echo: Callable[[str], None] = print) -> dict[str, int]:
-    """Add what is missing of the demo catalogue; returns what was added or changed per kind."""
+    """Add what is missing of the demo catalogue and the desk's clerk; returns what was added per kind."""
     _require_demo()
-    echo("Permits: use types, street zones, tariff …")
+    echo("Permits: use types, street zones, tariff, the permit desk's clerk …")
     _department()
+    clerks = _clerk()
     before = {
         "use types": {u.code for u in catalogue.use_types(active_only=False)},
         "streets": {s.name_key for s in catalogue.street_zones()},
@@ -128,6 +173,7 @@ def load(echo: Callable[[str], None] = print) -> dict[str, int]:
         "use types": len({u.code for u in catalogue.use_types(active_only=False)} - before["use types"]),
         "streets": len({s.name_key for s in catalogue.street_zones()} - before["streets"]),
         "tariffs": tariffs,
+        "clerks": clerks,
     }
     echo("  " + ", ".join(f"{count} {kind}" for kind, count in added.items()) + " added")
     return added

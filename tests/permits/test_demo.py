@@ -39,3 +39,15 @@ def test_demo_load_adds_the_catalogue_once_and_the_example_reproduces(app, runne
     assert client.post("/api/v1/permits/fee-preview", json=body).get_json()["total_cents"] == 3940
     zones = {entry.name: entry.zone for entry in db.session.scalars(sa.select(StreetZone))}
     assert zones["Markt"] == 1 and {2, 3} <= set(zones.values())
+
+
+def test_demo_load_adds_the_permit_desks_clerk_once(app, runner):
+    from portal.accounts.models import User
+    from portal.departments.services import get_department_by_slug
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    [clerk] = db.session.scalars(sa.select(User).where(User.email == "sondernutzung@demo.stadtportal.example"))
+    department = get_department_by_slug("verkehr-tiefbau")
+    assert clerk.has_role("permit_officer", department.id) and clerk.totp_enabled_at is not None
+    assert [m.role for m in clerk.memberships] == ["permit_officer"]
