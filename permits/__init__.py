@@ -20,7 +20,7 @@ def register(app: Flask) -> None:
     from permits import models  # noqa: F401  (for the metadata and migrations)
     from permits.rules import CATALOGUE_ROLE, OFFICER_ROLE
     from permits.services.applications import REFERENCE_PREFIX
-    from portal.declarations import Role, Setting, declare_role, declare_setting
+    from portal.declarations import Role, Scope, Setting, declare_role, declare_scope, declare_setting
     from portal.references import register_prefix
 
     declare_role(app, Role(OFFICER_ROLE, "department", _l("Sondernutzung: Anträge bearbeiten"), SERVICE))
@@ -45,6 +45,7 @@ def register(app: Flask) -> None:
             SERVICE,
         ),
     )
+    declare_scope(app, Scope("permits", _l("Sondernutzung: eigene Anträge, Fallliste der Sachbearbeitung"), SERVICE))
     register_prefix(app, REFERENCE_PREFIX, service=SERVICE, description="Sondernutzungserlaubnis")
     from permits.attachments import register_access_rules
     from permits.services import fee_payments

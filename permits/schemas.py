@@ -103,3 +103,39 @@ class FeePreviewResultSchema(ma.Schema):
     earliest_start = ma.fields.Date(
         metadata={"description": "The first day a use applied for today may begin (lead time in working days)"}
     )
+
+
+class CaseListQuerySchema(ma.Schema):
+    state = ma.fields.String(load_default=None, validate=[ma.validate.Length(max=24), _plain_text])
+    q = ma.fields.String(load_default=None, validate=[ma.validate.Length(max=100), _plain_text])
+
+
+class CaseDocumentSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "permit, refusal or fee_notice"})
+    url = ma.fields.String(metadata={"description": "Where the signed-in applicant downloads the PDF"})
+
+
+class CaseSchema(ma.Schema):
+    """A permit case as its applicant sees it (the staff list adds the applicant's name)."""
+
+    reference = ma.fields.String()
+    state = ma.fields.String()
+    use_type = ma.fields.String(allow_none=True)
+    street = ma.fields.String()
+    house_number = ma.fields.String()
+    area_m2 = ma.fields.String(allow_none=True)
+    start = ma.fields.Date(allow_none=True)
+    end = ma.fields.Date(allow_none=True)
+    submitted_at = ma.fields.DateTime(allow_none=True)
+    fee_cents = ma.fields.Integer(allow_none=True)
+    kassenzeichen = ma.fields.String(allow_none=True)
+    valid_from = ma.fields.Date(allow_none=True)
+    valid_until = ma.fields.Date(allow_none=True)
+    conditions = ma.fields.String()
+    request_note = ma.fields.String(metadata={"description": "What the department asked for (documents_requested)"})
+    documents = ma.fields.List(ma.fields.Nested(CaseDocumentSchema))
+
+
+class StaffCaseSchema(CaseSchema):
+    applicant_name = ma.fields.String()
+    applicant_email = ma.fields.String()

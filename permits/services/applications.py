@@ -309,3 +309,13 @@ def move(actor: Actor, application: PermitApplication, new_state: str, note: str
         department = application.department_id
         _set_state(actor, application, new_state, "permits.application_moved", note=note, department_id=department)
     return application
+
+
+def get_by_reference(actor: Actor, reference: str) -> PermitApplication:
+    """A submitted case by its reference (SNU-2026-000042), for its applicant or a clerk; PermitNotFound else."""
+    if not isinstance(reference, str) or not 1 <= len(reference) <= 24:
+        raise PermitNotFound()
+    application = db.session.scalar(sa.select(PermitApplication).where(PermitApplication.reference == reference))
+    if application is None or not may_see(actor, application):
+        raise PermitNotFound()
+    return application
