@@ -45,6 +45,24 @@ def register(app: Flask) -> None:
             SERVICE,
         ),
     )
+    declare_setting(
+        app,
+        Setting(
+            "PERMITS_BUILDING_DATASET",
+            "bauordnung.baugenehmigungen",
+            "Key of the building authority's dataset (data-access module) the permit clerks consult",
+            SERVICE,
+        ),
+    )
+    declare_setting(
+        app,
+        Setting(
+            "PERMITS_CONSULT_PURPOSE",
+            "SNU-PRUEFUNG",
+            "Purpose code (Prüfung Sondernutzung) under which permit clerks read other offices' records",
+            SERVICE,
+        ),
+    )
     declare_scope(app, Scope("permits", _l("Sondernutzung: eigene Anträge, Fallliste der Sachbearbeitung"), SERVICE))
     register_prefix(app, REFERENCE_PREFIX, service=SERVICE, description="Sondernutzungserlaubnis")
     from permits.attachments import register_access_rules

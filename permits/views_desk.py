@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from permits import desk_forms, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import PermitApplication, PermitState
-from permits.services import desk, fee_payments
+from permits.services import consultation, desk, fee_payments
 from permits.views import STATE_TEXT, put_errors
 from portal import access
 from portal.actors import current_actor
@@ -46,7 +46,12 @@ def index():
     return render_template("permits/desk/index.html", form=form, cases=cases), 200 if not form.errors else 422
 
 
-def _page(application: PermitApplication, status: int = 200, **forms: FlaskForm) -> Any:
+def _page(
+    application: PermitApplication,
+    status: int = 200,
+    consultation_result: consultation.Consultation | None = None,
+    **forms: FlaskForm,
+) -> Any:
     actor = current_actor()
     events = desk.history(actor, application)
     return render_template(
@@ -61,6 +66,8 @@ def _page(application: PermitApplication, status: int = 200, **forms: FlaskForm)
         may_check=application.state in desk.CHECKING and application.accepted_at is None,
         may_decide=application.state in desk.DECIDABLE and application.accepted_at is not None,
         payment_path=fee_payments.payment_path(application),
+        may_consult=application.state in consultation.CONSULTABLE,
+        consultation=consultation_result,
     ), status
 
 
@@ -136,6 +143,21 @@ def refuse(public_id: str):
         else:
             return _done(public_id, _("Der Antrag ist abgelehnt; der Bescheid ist im Konto der Antragsteller."))
     return _page(application, 422, refuse_form=form)
+
+
+@bp.post("/<public_id>/bauordnungsamt")
+@clerks
+def consult(public_id: str):
+    """Read the building authority's records about the applicant for this case (logged in their access log)."""
+    application = _load(public_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        found = consultation.consult_building_authority(current_actor(), application)
+    except PermitError as refused:
+        flash(str(refused.message), "danger")
+        return redirect(url_for(".case", public_id=public_id))
+    return _page(application, consultation_result=found)
 
 
 @bp.get("/<public_id>/bescheid/<kind>.pdf")

@@ -1,0 +1,105 @@
+"""Consulting another office about a case through the data-access module: the building authority's record.
+
+The clerk reads the building permits held by the building authority about the applicant, under an access
+agreement of the clerk's department for the purpose "Prüfung Sondernutzung" (setting PERMITS_CONSULT_PURPOSE),
+with the case number as the reference. The read goes through dataaccess.services.access.read, the one function for
+such reads: it checks the agreement, logs the access with the applicant as subject (so it shows in their access
+log, /konto/datenzugriffe) and audits it. Records at another address are left out of what the clerk is shown.
+Nothing read is stored with the case; the case moves to "consultation" (audited) when it was in the formal check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from permits import rules
+from permits.errors import PermitError, PermitNotFound
+from permits.models import PermitApplication, PermitState
+from permits.services.applications import _check_move, _set_state
+from permits.services.quotes import today_in_berlin
+from portal.actors import Actor
+from portal.maps.normalise import street_key
+from portal.transaction import transaction
+
+S = PermitState
+WANTED = ("aktenzeichen", "vorhaben", "grundstueck", "status", "erteilt_am")
+CONSULTABLE = frozenset({S.FORMAL_CHECK, S.CONSULTATION, S.DOCUMENTS_REQUESTED})
+
+
+@dataclass(frozen=True)
+class Consultation:
+    agreement: str
+    fields: tuple[str, ...]
+    records: list[dict[str, Any]]
+    log_id: int
+
+
+def _agreement(actor: Actor, application: PermitApplication) -> Any:
+    """The approved agreement in force of the case's department for the building dataset and the purpose."""
+    from dataaccess.services import overview
+
+    key = current_app.config.get("PERMITS_BUILDING_DATASET", "bauordnung.baugenehmigungen")
+    purpose = current_app.config.get("PERMITS_CONSULT_PURPOSE", "SNU-PRUEFUNG")
+    today = today_in_berlin()
+    for agreement in overview.visible_agreements(actor, state="approved", department_id=application.department_id):
+        if (
+            agreement.dataset.key == key
+            and agreement.consumer_department_id == application.department_id
+            and purpose in agreement.purposes
+            and agreement.valid_from <= today <= agreement.valid_to
+        ):
+            return agreement
+    return None
+
+
+def _same_address(record: dict[str, Any], application: PermitApplication) -> bool:
+    address = str(record.get("grundstueck") or "")
+    if not address:
+        return True  # the agreement does not give the address: the clerk judges
+    return street_key(application.street) in street_key(address)
+
+
+def consult_building_authority(actor: Actor, application: PermitApplication) -> Consultation:
+    """Read the building authority's records about the applicant for this case (logged for the applicant)."""
+    from dataaccess.errors import AccessRefused
+    from dataaccess.services import access
+
+    if not rules.is_officer(actor, application):
+        raise PermitNotFound()
+    if application.state not in CONSULTABLE or application.user_id is None:
+        raise PermitError("state", _l("In diesem Stand werden keine anderen Ämter beteiligt."), "not_consultable", 409)
+    agreement = _agreement(actor, application)
+    if agreement is None:
+        raise PermitError(
+            "consultation",
+            _l("Es gibt keine gültige Vereinbarung für den Abruf beim Bauordnungsamt."),
+            "no_agreement",
+            409,
+        )
+    fields = [name for name in WANTED if name in agreement.fields]
+    purpose = current_app.config.get("PERMITS_CONSULT_PURPOSE", "SNU-PRUEFUNG")
+    try:
+        result = access.read(actor, agreement.reference, purpose, application.reference, application.user_id, fields)
+    except AccessRefused as refused:
+        raise PermitError("consultation", refused.message, refused.code, 409) from None
+    if application.state == S.FORMAL_CHECK:
+        _check_move(actor, application, S.CONSULTATION)
+        with transaction():
+            _set_state(
+                actor,
+                application,
+                S.CONSULTATION,
+                "permits.application_moved",
+                note=f"Abruf {agreement.reference} (Protokoll {result.log_id})",
+                department_id=application.department_id,
+            )
+    return Consultation(
+        agreement.reference,
+        result.fields,
+        [record for record in result.records if _same_address(record, application)],
+        result.log_id,
+    )
