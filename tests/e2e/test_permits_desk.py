@@ -1,5 +1,6 @@
 """The clerk's side of a permit in real browsers: the clerk (two factors) finds the case, asks for a document; the
-applicant reads the note, uploads and hands the case back; the clerk finds it complete and grants it; the
+applicant reads the note, uploads and hands the case back; the clerk finds it complete, consults the building
+authority (the applicant sees the access in their log) and grants it; the
 applicant downloads the permit as PDF, pays in the sandbox, and the permit is in force. axe-core scans every page."""
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ def _submitted_case(live: LiveServer) -> tuple[str, str, str]:
     """A submitted container on the Markt; (public id, reference, the clerk's TOTP secret)."""
     from permits.services import applications
     from permits.services.quotes import today_in_berlin
-    from tests.permits.builders import make_draft, make_world
+    from tests.permits.builders import make_building_agreement, make_draft, make_world
 
     with live.app.app_context():
         world = make_world()
+        make_building_agreement(live.app, world)
         first = today_in_berlin() + timedelta(days=60)
         actor = world.applicant_actor
         application = applications.submit(actor, make_draft(actor, start=first, end=first + timedelta(days=2)))
@@ -72,12 +74,20 @@ def test_clerk_asks_applicant_uploads_permit_granted_paid_and_in_force(
     clerk.get_by_role("button", name="Antrag ist vollständig").click()
     expect(clerk.get_by_role("heading", name="Entscheidung")).to_be_visible()
     assert_accessible(clerk, "case ready for the decision")
+    clerk.get_by_role("button", name="Beim Bauordnungsamt abrufen").click()
+    expect(clerk.get_by_role("cell", name="BG-2026-0500")).to_be_visible()
+    assert_accessible(clerk, "the building authority's record")
+
+    goto(page, live("/konto/datenzugriffe"))
+    expect(page.locator("main")).to_contain_text(reference)
+    assert_accessible(page, "applicant's access log")
+    clerk.reload()
     clerk.fill("#conditions", "Die Zufahrt für Rettungsfahrzeuge ist freizuhalten.")
     clerk.get_by_role("button", name="Erlaubnis erteilen").click()
     expect(clerk.get_by_text("Die Erlaubnis ist erteilt")).to_be_visible()
     assert_accessible(clerk, "granted case with its history")
 
-    page.reload()
+    goto(page, live(f"/sondernutzung/antraege/{public_id}"))
     expect(page.get_by_role("link", name="Sondernutzungserlaubnis (PDF)")).to_be_visible()
     assert_accessible(page, "applicant's case with the fee notice")
     with page.expect_download() as info:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from permits.models import PermitApplication, Tariff
 from permits.services import applications, catalogue
@@ -103,3 +104,34 @@ def complete_data(**overrides: object) -> ApplicationData:
 def make_draft(actor: Actor, **overrides: object) -> PermitApplication:
     application = applications.start_application(actor)
     return applications.save_draft(actor, application, complete_data(**overrides))
+
+
+def make_building_agreement(app: Any, world: World) -> Any:
+    """The data-access side of a consultation: the building authority's dataset (tests.dataaccess's world) with an
+    address field, the purpose SNU-PRUEFUNG, an approved agreement of the permit department, and two building
+    permits of the applicant (one at Markt 3, one elsewhere). Returns the agreement."""
+    from dataaccess.services import catalogue as da_catalogue
+    from dataaccess.services import records
+    from tests.dataaccess import builders as da
+
+    app.config["PERMITS_BUILDING_DATASET"] = "bauamt.baugenehmigungen"
+    data = da.make_world()
+    steward = Actor.for_user(data.steward)
+    da_catalogue.save_field(steward, data.permits.id, name="grundstueck", label="Grundstück", category="address")
+    snu = da_catalogue.save_purpose(Actor.for_user(data.dpo), code="SNU-PRUEFUNG", label="Prüfung Sondernutzung")
+    da.add_member(data.drafter, world.department, "department_admin")
+    agreement = da.approved_agreement(
+        data,
+        consumer_department_id=world.department.id,
+        fields=["aktenzeichen", "vorhaben", "grundstueck", "status"],
+        purposes=[snu.code],
+    )
+    for number, address in (("BG-2026-0500", "Markt 3, 01067 Musterstadt"), ("BG-2024-0001", "Lindenstraße 1")):
+        records.put_record(
+            SYSTEM,
+            "bauamt.baugenehmigungen",
+            number,
+            records.Subject(user_id=world.applicant.id),
+            {"aktenzeichen": number, "vorhaben": "Fassadensanierung", "grundstueck": address, "status": "genehmigt"},
+        )
+    return agreement

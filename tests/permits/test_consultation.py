@@ -9,43 +9,19 @@ from datetime import date
 import pytest
 
 from dataaccess.models import AccessLog
-from dataaccess.services import catalogue as da_catalogue
-from dataaccess.services import records
 from permits.errors import PermitError
 from permits.models import PermitState
 from permits.services import applications, consultation, desk
-from portal.actors import SYSTEM, Actor
 from portal.extensions import db
 from tests.builders import PASSWORD
-from tests.dataaccess import builders as da
-from tests.permits.builders import make_draft
+from tests.permits.builders import make_building_agreement, make_draft
 
 S = PermitState
 
 
 @pytest.fixture
 def agreement_world(app, world):
-    app.config["PERMITS_BUILDING_DATASET"] = "bauamt.baugenehmigungen"
-    data = da.make_world()
-    steward = Actor.for_user(data.steward)
-    da_catalogue.save_field(steward, data.permits.id, name="grundstueck", label="Grundstück", category="address")
-    snu = da_catalogue.save_purpose(Actor.for_user(data.dpo), code="SNU-PRUEFUNG", label="Prüfung Sondernutzung")
-    da.add_member(data.drafter, world.department, "department_admin")
-    agreement = da.approved_agreement(
-        data,
-        consumer_department_id=world.department.id,
-        fields=["aktenzeichen", "vorhaben", "grundstueck", "status"],
-        purposes=[snu.code],
-    )
-    for number, address in (("BG-2026-0500", "Markt 3, 01067 Musterstadt"), ("BG-2024-0001", "Lindenstraße 1")):
-        records.put_record(
-            SYSTEM,
-            "bauamt.baugenehmigungen",
-            number,
-            records.Subject(user_id=world.applicant.id),
-            {"aktenzeichen": number, "vorhaben": "Fassadensanierung", "grundstueck": address, "status": "genehmigt"},
-        )
-    return agreement
+    return make_building_agreement(app, world)
 
 
 def _checked(world):
