@@ -2,7 +2,7 @@
 the fee notice's payment order, extensions linked to the permit they extend, and the decision documents (PDF)
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 """
 
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0029"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
