@@ -80,7 +80,6 @@ def register(app: Flask) -> None:
             _l("Sondernutzung"),
             _l("Eine Sondernutzungserlaubnis für öffentliche Straßen online beantragen."),
             "permits.index",
-            available=False,
         ),
     )
 

@@ -85,6 +85,6 @@ def test_every_page_but_the_start_page_and_calculator_needs_signing_in(app):
         assert kind == expected, rule.endpoint
 
 
-def test_the_service_is_still_announced_as_planned(app):
+def test_the_service_is_offered_on_the_home_page_and_in_the_navigation(app):
     [landing] = [item for item in app.extensions["stadtportal_landing"] if item.name == "permits"]
-    assert landing.endpoint == "permits.index"
+    assert landing.endpoint == "permits.index" and landing.available
