@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -79,7 +80,7 @@ def free_port() -> int:
 def portal_config(url: str, double_url: str, key_file: str, base_url: str) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "benchmark-" + "x" * 40,
+        "SECRET_KEY": secrets.token_urlsafe(32),
         "RATELIMIT_ENABLED": False,  # Stripe delivers from few addresses; the benchmark is about the events
         "AUDIT_SIGNING_KEY_FILE": key_file,
         "BASE_URL": base_url,

@@ -6,7 +6,9 @@ refuses to start with a default or missing secret.
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -93,6 +95,18 @@ class Config:
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
     LANGUAGES = ["de", "en"]
+
+    # Session lifetimes (portal.accounts.sessions). Nobody's sign-in lasts longer than SESSION_ABSOLUTE_HOURS
+    # (citizens); anyone holding a role (staff, platform admins) is signed out after STAFF_SESSION_IDLE_MINUTES
+    # without a request and STAFF_SESSION_ABSOLUTE_HOURS after signing in, however active.
+    SESSION_ABSOLUTE_HOURS = float(os.environ.get("SESSION_ABSOLUTE_HOURS", "24"))
+    STAFF_SESSION_IDLE_MINUTES = float(os.environ.get("STAFF_SESSION_IDLE_MINUTES", "30"))
+    STAFF_SESSION_ABSOLUTE_HOURS = float(os.environ.get("STAFF_SESSION_ABSOLUTE_HOURS", "12"))
+    # gunicorn's worker count (gunicorn.conf.py exports the number it runs with): production refuses settings
+    # that are only right for one process (in-memory rate limits, per-process metrics) when it is above 1.
+    WEB_CONCURRENCY = int(os.environ.get("WEB_CONCURRENCY", "1"))
+    # GET /metrics (Prometheus). With several workers it needs PROMETHEUS_MULTIPROC_DIR (see gunicorn.conf.py).
+    METRICS_ENABLED = _bool("METRICS_ENABLED", True)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -204,10 +218,64 @@ def config_for(env: str | None) -> type[Config]:
         raise RuntimeError(f"STADTPORTAL_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
 
 
-def check_production(config: dict) -> None:
-    """Refuse to run production with a secret anybody could know."""
-    secret = config.get("SECRET_KEY") or ""
-    if secret == DEV_SECRET_KEY or len(secret) < 32:
-        raise RuntimeError("Production needs SECRET_KEY: a random value of at least 32 characters.")
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 12
+MIN_SECRET_BITS = 100
+
+
+def secret_strength_bits(secret: str) -> float:
+    """An estimate of the secret's entropy: its length times the Shannon entropy of its characters.
+
+    It cannot prove a value random (a keyboard row scores well), but it refuses what people type when they
+    make a key up: one character repeated, a word repeated, a short alphabet. 64 hex digits from
+    `secrets.token_hex(32)` score about 240 bits, `secrets.token_urlsafe(32)` about 210, 40 × "a" scores 0.
+    """
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    return per_char * len(secret)
+
+
+def production_problems(config: dict) -> list[str]:
+    """What makes this configuration unsafe to run in production; empty when nothing does."""
+    problems = []
+    secret = str(config.get("SECRET_KEY") or "")
+    if (
+        secret == DEV_SECRET_KEY
+        or len(secret) < MIN_SECRET_LENGTH
+        or len(set(secret)) < MIN_SECRET_DISTINCT
+        or secret_strength_bits(secret) < MIN_SECRET_BITS
+    ):
+        problems.append(
+            f"SECRET_KEY must be a random value of at least {MIN_SECRET_LENGTH} characters with at least "
+            f"{MIN_SECRET_DISTINCT} different ones and about {MIN_SECRET_BITS} bits of entropy "
+            '(e.g. python -c "import secrets; print(secrets.token_urlsafe(32))").'
+        )
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        raise RuntimeError("Production needs DATABASE_URL pointing at PostgreSQL.")
+        problems.append("DATABASE_URL must point at PostgreSQL.")
+    workers = int(config.get("WEB_CONCURRENCY") or 1)
+    if workers > 1:
+        limits_on = config.get("RATELIMIT_ENABLED", True)
+        if limits_on and str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+            problems.append(
+                f"RATELIMIT_STORAGE_URI must name a shared store (redis://...) with {workers} workers: "
+                "in memory, every worker counts each limit on its own."
+            )
+        if config.get("METRICS_ENABLED", True):
+            directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+            if not directory:
+                problems.append(
+                    f"PROMETHEUS_MULTIPROC_DIR must be set with {workers} workers and METRICS_ENABLED: otherwise "
+                    "each scrape of /metrics shows one worker's numbers (or set METRICS_ENABLED=false)."
+                )
+            elif not (os.path.isdir(directory) and os.access(directory, os.W_OK)):
+                problems.append(f"PROMETHEUS_MULTIPROC_DIR={directory} must be a writable directory.")
+    return problems
+
+
+def check_production(config: dict) -> None:
+    """Refuse to run production with a secret anybody could guess or settings only right for one process."""
+    problems = production_problems(config)
+    if problems:
+        raise RuntimeError("Production cannot start:\n- " + "\n- ".join(problems))

@@ -159,6 +159,8 @@ def scrape() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    if not app.config.get("METRICS_ENABLED", True):
+        return
     app.extensions[EXTENSION] = _Metrics()
     app.after_request(_observe)
     app.register_blueprint(bp)

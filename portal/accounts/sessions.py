@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import LoginManager, login_user, logout_user
 
 from portal.accounts.cookie_session import PortalSessionInterface
@@ -31,9 +31,36 @@ def load_user(raw_token: str) -> User | None:
     if row is None or not row.User.is_active:
         return None
     user: User = row.User
+    if _expired(row.UserSession, user):
+        row.UserSession.revoked_at = utcnow()
+        try:
+            db.session.commit()
+        except sa.exc.SQLAlchemyError:
+            db.session.rollback()
+        return None
     user.session_token = raw_token
     _touch(row.UserSession)
     return user
+
+
+def _expired(row: UserSession, user: User) -> bool:
+    """Past the absolute lifetime of every sign-in, or, for anyone holding a role, idle too long or past the
+    staff's absolute lifetime (SESSION_ABSOLUTE_HOURS, STAFF_SESSION_IDLE_MINUTES, STAFF_SESSION_ABSOLUTE_HOURS).
+
+    Idle time is counted from "last seen", which is kept to within LAST_SEEN_RESOLUTION (or a tenth of the
+    idle limit, if that is shorter), so a session may end that much early, never late.
+    """
+    config = current_app.config
+    now = utcnow()
+    age = now - row.created_at
+    if age > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]):
+        return True
+    idle = now - (row.last_seen_at or row.created_at)
+    if idle <= timedelta(minutes=config["STAFF_SESSION_IDLE_MINUTES"]) and age <= timedelta(
+        hours=config["STAFF_SESSION_ABSOLUTE_HOURS"]
+    ):
+        return False
+    return bool(user.is_staff)  # only now: it loads the person's roles
 
 
 def _touch(row: UserSession) -> None:
@@ -43,7 +70,8 @@ def _touch(row: UserSession) -> None:
     committing here cannot commit half of a use case.
     """
     now = utcnow()
-    if row.last_seen_at is not None and now - row.last_seen_at < LAST_SEEN_RESOLUTION:
+    resolution = min(LAST_SEEN_RESOLUTION, timedelta(minutes=current_app.config["STAFF_SESSION_IDLE_MINUTES"]) / 10)
+    if row.last_seen_at is not None and now - row.last_seen_at < resolution:
         return
     row.last_seen_at = now
     try:
@@ -97,6 +125,8 @@ def end_session(user: User) -> None:
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:
     app.session_interface = PortalSessionInterface()
+    # The signed cookie ends with the longest sign-in (Flask's default would keep it 31 days).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"

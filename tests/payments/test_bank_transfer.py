@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_no_transfer_is_offered_while_an_online_payment_is_being_confirmed(app, 
 
 
 PRODUCTION = {
-    "SECRET_KEY": "x" * 40,
+    "SECRET_KEY": secrets.token_urlsafe(32),
     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://root@127.0.0.1:5432/not_used_by_these_tests",
     "PAYMENT_PROVIDER": "stripe",
     "STRIPE_SECRET_KEY": "sk_live_x",

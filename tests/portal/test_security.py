@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 
@@ -10,7 +11,7 @@ from portal import create_app
 from portal.security import allow_form_action
 
 PG_URL = "postgresql+psycopg://root@127.0.0.1:5432/not_used_by_these_tests"
-GOOD_SECRET = "x" * 40
+GOOD_SECRET = secrets.token_urlsafe(32)
 
 
 def _production_app(tmp_path, **overrides):
@@ -138,3 +139,53 @@ def test_services_can_allow_an_external_form_target(app, client):
     allow_form_action(app, "https://checkout.provider.example/pay/123")
     csp = client.get("/").headers["Content-Security-Policy"]
     assert "form-action 'self' https://checkout.provider.example;" in csp
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "a" * 40,  # finding 7 of issue 11: accepted before
+        "passwordpasswordpasswordpassword1234",
+        "0123456789" * 4,  # ten different characters
+        "abababababababababababcdcdcdcdcdcdcdcdcdcd",
+    ],
+)
+def test_production_refuses_a_low_entropy_secret(tmp_path, secret):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        _production_app(tmp_path, SECRET_KEY=secret)
+
+
+@pytest.mark.parametrize("secret", [secrets.token_hex(16), secrets.token_hex(32), secrets.token_urlsafe(32)])
+def test_production_takes_a_generated_secret(tmp_path, secret):
+    assert _production_app(tmp_path, SECRET_KEY=secret).config["SECRET_KEY"] == secret
+
+
+def test_production_refuses_in_memory_rate_limits_with_several_workers(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        _production_app(tmp_path, WEB_CONCURRENCY=4, RATELIMIT_STORAGE_URI="memory://")
+    # One worker may keep them in memory; several may with a shared store.
+    _production_app(tmp_path, WEB_CONCURRENCY=1, RATELIMIT_STORAGE_URI="memory://")
+    _production_app(tmp_path, WEB_CONCURRENCY=4, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+
+
+def test_production_refuses_per_process_metrics_with_several_workers(tmp_path, monkeypatch):
+    redis = "redis://127.0.0.1:6379/0"
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with pytest.raises(RuntimeError, match="PROMETHEUS_MULTIPROC_DIR"):
+        _production_app(tmp_path, WEB_CONCURRENCY=4, RATELIMIT_STORAGE_URI=redis)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "missing"))
+    with pytest.raises(RuntimeError, match="writable directory"):
+        _production_app(tmp_path, WEB_CONCURRENCY=4, RATELIMIT_STORAGE_URI=redis)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    # Metrics switched off need no directory, and /metrics is gone.
+    app = _production_app(tmp_path, WEB_CONCURRENCY=4, RATELIMIT_STORAGE_URI=redis, METRICS_ENABLED=False)
+    assert "metrics.scrape" not in app.view_functions
+
+
+def test_production_names_every_problem_at_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with pytest.raises(RuntimeError) as refused:
+        _production_app(tmp_path, SECRET_KEY="a" * 40, WEB_CONCURRENCY=2)
+    message = str(refused.value)
+    assert "SECRET_KEY" in message and "RATELIMIT_STORAGE_URI" in message and "PROMETHEUS_MULTIPROC_DIR" in message

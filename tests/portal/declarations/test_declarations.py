@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 import sqlalchemy as sa
 
@@ -100,7 +102,7 @@ def _production(app_config: dict, **extra):
         app_config,
         [SAMPLE],
         env="production",
-        SECRET_KEY="x" * 40,
+        SECRET_KEY=secrets.token_urlsafe(32),
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://root@127.0.0.1:5432/test",
         **extra,
     )
