@@ -50,6 +50,7 @@ class Config:
 
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))  # seconds; far below the 10-minute delivery claim
+    MAIL_READY_TIMEOUT = float(os.environ.get("MAIL_READY_TIMEOUT", "2"))  # /readyz's wait for the relay's greeting
     ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "barrierefreiheit@stadt.example")
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -3,13 +3,15 @@
 `/healthz` is the liveness probe: the process answers requests. It touches nothing outside the process, so a
 database or Redis outage never makes an orchestrator restart healthy workers, and a load balancer polling it
 costs next to nothing. `/readyz` is the readiness probe: the database answers, and so does the shared
-rate-limit store when one is configured (without it, limited routes fail), so a load balancer sends no traffic
-to an instance that cannot serve it.
+rate-limit store when one is configured (without it, limits fall back to each worker's memory), and the mail
+relay (MAIL_SERVER) greets, so a load balancer sends no traffic to an instance that cannot serve it, and the
+answer names what is down.
 """
 
 from __future__ import annotations
 
 import logging
+import smtplib
 
 import sqlalchemy as sa
 from flask import current_app
@@ -42,11 +44,34 @@ def rate_limit_store_reachable() -> bool:
         return False
 
 
+def mail_relay_reachable() -> bool:
+    """True when no relay is configured (development keeps the outbox), or the relay answers with its greeting.
+
+    Only connects and says QUIT: no login, no message. MAIL_READY_TIMEOUT bounds the wait (a probe must not hang).
+    """
+    host = current_app.config.get("MAIL_SERVER")
+    if not host:
+        return True
+    timeout = float(current_app.config.get("MAIL_READY_TIMEOUT", 2))
+    try:
+        relay = smtplib.SMTP(host, int(current_app.config.get("MAIL_PORT", 25)), timeout=timeout)
+    except (OSError, smtplib.SMTPException):
+        log.warning("readiness check: mail relay %s unreachable", host, exc_info=True)
+        return False
+    try:
+        relay.quit()
+    except (OSError, smtplib.SMTPException):
+        relay.close()
+    return True
+
+
 def readiness() -> dict[str, str]:
-    """What is not ready, by part ("database", "rate_limit_store"); empty when everything answers."""
+    """What is not ready, by part ("database", "rate_limit_store", "mail_relay"); empty when everything answers."""
     failures: dict[str, str] = {}
     if not database_reachable():
         failures["database"] = "unreachable"
     if not rate_limit_store_reachable():
         failures["rate_limit_store"] = "unreachable"
+    if not mail_relay_reachable():
+        failures["mail_relay"] = "unreachable"
     return failures

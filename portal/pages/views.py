@@ -162,7 +162,7 @@ def favicon():
 @bp.get("/readyz")
 @access.public
 def readyz():
-    """Readiness: the database and the shared rate-limit store answer (see portal.health)."""
+    """Readiness: the database, the shared rate-limit store and the mail relay answer (see portal.health)."""
     failures = health.readiness()
     if failures:
         return jsonify(status="unavailable", **failures), 503

@@ -80,3 +80,24 @@ def test_limited_routes_keep_answering_when_redis_is_down(app_config):
     for _ in range(3):
         assert client.get("/api/v1/appointments/services").status_code == 200
     assert client.get("/readyz").status_code == 503
+
+
+def test_readyz_greets_the_mail_relay(app_config, smtp_server):
+    from portal import create_app
+
+    app = create_app({**app_config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}, env="test")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"status": "ok"}
+    assert smtp_server.messages == []  # greeted, nothing sent
+
+
+def test_readyz_answers_503_naming_the_mail_relay_when_it_is_down(app_config):
+    from portal import create_app
+    from tests.smtp import _free_port
+
+    app = create_app({**app_config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": _free_port()}, env="test")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "mail_relay": "unreachable"}
+    assert app.test_client().get("/healthz").status_code == 200
