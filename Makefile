@@ -82,6 +82,7 @@ benchmark: install-dev ## The benchmarks in benchmarks/ (see its README; needs P
 	$(PY) benchmarks/data_access.py
 	$(PY) benchmarks/participation_bench.py
 	$(PY) benchmarks/release_burst.py
+	$(PY) benchmarks/health_under_load.py
 	@if [ "$$(id -u)" = 0 ]; then $(PY) benchmarks/two_hosts.py; \
 	else echo "SKIPPED: two_hosts.py makes network namespaces and needs root (and nginx, socat)" >&2; fi
 
