@@ -13,8 +13,11 @@ from portal.admin.services import department_roles, global_roles, role_labels
 from portal.forms import ConfirmForm  # noqa: F401  (re-exported for the admin views)
 
 
-def parse_decimal(value: str | None) -> float | None:
-    """'51,0504' and '51.0504' both mean 51.0504; empty means no value."""
+def parse_decimal(value: str | float | None) -> float | None:
+    """'51,0504' and '51.0504' both mean 51.0504; empty means no value. A number is taken as it is (a form
+    filled from the stored location and posted without the field keeps the stored float)."""
+    if isinstance(value, int | float):
+        return float(value)
     text = (value or "").strip().replace(",", ".")
     if not text:
         return None
