@@ -74,7 +74,11 @@ def test_one_cannot_revoke_someone_elses_session(app, client, auth):
     bob.login("bob@example.org")
     bob_session = db.session.scalar(sa.select(UserSession).join(User).where(User.email == "bob@example.org"))
     auth.login()
-    auth.post_form(f"/konto/sicherheit/sitzungen/{bob_session.id}/beenden", {})
+    response = auth.post_form(f"/konto/sicherheit/sitzungen/{bob_session.id}/beenden", {})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/konto/sicherheit"
+    page = client.get("/konto/sicherheit").get_data(as_text=True)
+    assert "kern-alert--danger" in page and "Diese Sitzung gibt es nicht." in page
     assert bob.client.get("/konto/").status_code == 200
     assert events("account.session_revoked") == []
 

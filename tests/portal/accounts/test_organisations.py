@@ -133,7 +133,12 @@ def test_last_owner_cannot_be_removed(client, auth):
     auth.login()
     organisation = create_org(auth)
     [owner] = organisation.members
-    auth.post_form(f"/organisationen/{organisation.id}/mitglieder/{owner.id}/entfernen", {})
+    response = auth.post_form(f"/organisationen/{organisation.id}/mitglieder/{owner.id}/entfernen", {})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/organisationen/{organisation.id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "kern-alert--danger" in page
+    assert "Die letzte Inhaberin oder der letzte Inhaber kann nicht entfernt werden." in page
     db.session.expire_all()
     assert db.session.get(OrganisationMember, owner.id) is not None
     assert events("organisation.member_removed") == []
