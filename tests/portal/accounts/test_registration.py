@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import User
@@ -143,7 +142,6 @@ def test_sign_in_redirects_only_to_local_next_paths(auth):
 
 
 def test_registration_mail_reaches_a_real_smtp_server(app, client, auth, runner, smtp_server):
-    pytest.importorskip("portal.mail.delivery")
     app.config.update(smtp_server.config())
     register(auth)
     result = runner.invoke(args=["outbox", "send"])
