@@ -65,9 +65,13 @@ test-postgresql: install-dev ## The suite on PostgreSQL (TEST_DATABASE_URL); req
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
 	else echo "SKIPPED: PostgreSQL not reachable at $$TEST_DATABASE_URL"; fi
 
-test-e2e: install-dev assets ## Browser tests and accessibility scans in headless Chromium; required when CI=true
+test-e2e: install-dev assets ## Browser tests and accessibility scans in headless Chromium (the booking journey on PostgreSQL too); required when CI=true
 	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
-	  STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m e2e; \
+	  STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m e2e && \
+	  if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
+	    STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n 0 -m e2e tests/e2e/test_appointments_booking.py; \
+	  elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
+	  else echo "SKIPPED: the booking journey on PostgreSQL (not reachable at $$TEST_DATABASE_URL)"; fi; \
 	elif [ "$$CI" = "true" ]; then echo "Chromium not found, and CI=true requires it" >&2; exit 1; \
 	else echo "SKIPPED: Chromium not found (apt-get install chromium)"; fi
 

@@ -1,5 +1,6 @@
 """Rate limits stored in the real Redis at 127.0.0.1:6379, as production keeps them (issue 11: the tests kept
-them in memory only). Two apps stand for two gunicorn workers: a limit counts the requests of both.
+them in memory only; tests/portal/test_gunicorn.py shows production refusing in-memory limits with several
+workers).
 
 Needs Redis (REDIS_TEST_URL overrides the address): skipped when it is not reachable, except in CI.
 """
@@ -39,7 +40,7 @@ def prefix():
         store.delete(key)
 
 
-def _worker(app_config: dict, prefix: str, store: str = REDIS_URL):
+def _worker(app_config: dict, prefix: str, store: str = REDIS_URL):  # one app, as a gunicorn worker builds it
     return create_app(
         {
             **app_config,
