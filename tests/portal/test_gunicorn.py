@@ -6,6 +6,7 @@ only right for one process (finding 7). These tests start real gunicorns on a fr
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -128,9 +129,14 @@ def test_gunicorn_with_several_workers_refuses_in_memory_rate_limits(tmp_path, w
         "AUDIT_SIGNING_KEY_FILE": str(tmp_path / "k.pem"),
         "RATELIMIT_STORAGE_URI": limits,
     }
-    port = _free_port()
+    port, health_port = _free_port(), _free_port()
     log = tmp_path / "gunicorn.log"
-    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "STADTPORTAL_ENV": "production", "WEB_CONCURRENCY": "1"}
+    env = {
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "STADTPORTAL_ENV": "production",
+        "WEB_CONCURRENCY": "1",  # what -w says wins: gunicorn.conf.py passes the real count on
+        "GUNICORN_HEALTH_BIND": f"127.0.0.1:{health_port}",
+    }
     server = _gunicorn(f"portal:create_app({config!r}, 'production')", port, workers, env, log)
     try:
         if refused:
@@ -138,6 +144,11 @@ def test_gunicorn_with_several_workers_refuses_in_memory_rate_limits(tmp_path, w
             assert refused in log.read_text(errors="replace")
         else:
             _wait_until_up(server, f"http://127.0.0.1:{port}", log)
+            # The master's health listener (the load balancer's liveness check) counts the workers.
+            status, body = _get(f"http://127.0.0.1:{health_port}/healthz")
+            assert status == 200
+            assert json.loads(body) == {"status": "ok", "workers": workers}
+            assert _get(f"http://127.0.0.1:{health_port}/metrics")[0] == 404
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
