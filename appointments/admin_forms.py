@@ -46,7 +46,13 @@ class FeedForm(FlaskForm):
 class SettingsForm(FlaskForm):
     active = BooleanField(_l("Online-Terminbuchung an diesem Standort anbieten"))
     counters = _number(_l("Schalter (parallele Termine)"), 1, 200, _l("Zwischen 1 und 200 Schaltern."))
-    slot_minutes = SelectField(_l("Zeitraster"), coerce=int, choices=SLOT_CHOICES)
+    # A select always has a value: required, so it is not labelled "optional".
+    slot_minutes = SelectField(
+        _l("Zeitraster"),
+        coerce=int,
+        choices=SLOT_CHOICES,
+        validators=[InputRequired(_l("Bitte wählen Sie ein Zeitraster."))],
+    )
     horizon_days = _number(_l("Buchbar im Voraus (Tage)"), 1, 730, _l("Zwischen 1 und 730 Tagen."))
     min_notice_minutes = _number(_l("Mindestvorlauf (Minuten)"), 0, 100_000, _l("Zwischen 0 und 100000 Minuten."))
     buffer_minutes = _number(_l("Puffer nach jedem Termin (Minuten)"), 0, 240, _l("Zwischen 0 und 240 Minuten."))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from babel.dates import format_date, format_datetime
 from flask import Blueprint, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from appointments.services import availability, catalogue, fees
 from portal import access
@@ -44,13 +46,25 @@ def long_day(value: date) -> str:
     return format_date(value, _("EEEE, d. MMMM y"), locale=_locale())
 
 
-def short_day(value: date) -> str:
+def short_day(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        value = to_berlin(value).date()
     return format_date(value, _("EEE, d. MMM"), locale=_locale())
 
 
-def slot_label(start: datetime, seats_left: int) -> str:
-    seats = _("1 Platz frei") if seats_left == 1 else _("%(n)s Plätze frei", n=seats_left)
-    return f"{long_time(start)} — {seats}"
+def slot_label(start: datetime) -> str:
+    """A free time on a page listing several days. How many parallel seats are left is the office's concern,
+    not the citizen's: a time is free or it is not."""
+    return long_time(start)
+
+
+# Parts of the day the free times are grouped by (local start hour from which a part begins).
+DAY_PARTS: list[tuple[int, Any]] = [(0, _l("Vormittag")), (12, _l("Nachmittag")), (17, _l("Abend"))]
+
+
+def day_part(start: datetime) -> str:
+    hour = to_berlin(start).hour
+    return str(next(name for begins, name in reversed(DAY_PARTS) if hour >= begins))
 
 
 def iso(value: datetime) -> str:
@@ -81,6 +95,7 @@ class CalendarDay:
     day: date
     state: str  # free, booked_out, closed, past, over (today's times are over), not_yet
     free: int = 0
+    bookable_from: datetime | None = None  # not_yet: when the day's first opening enters the booking horizon
 
     @property
     def iso(self) -> str:
@@ -97,8 +112,16 @@ class Calendar:
     earlier: date | None
     later: date | None
     chosen_day: date | None
-    times: list[tuple[str, str]] = field(default_factory=list)  # (iso start, label) of the chosen day
+    times: list[tuple[str, str]] = field(default_factory=list)  # (iso start, clock time) of the chosen day
+    # The same times by part of the day: [(part name, [iso start, ...]), ...] in order.
+    parts: list[tuple[str, list[str]]] = field(default_factory=list)
     next_free: date | None = None  # the first free day in the window, for "jump to"
+
+    def without(self, value: str) -> None:
+        """Leave one start (iso) out of the offered times, e.g. the booking's current time when rescheduling."""
+        self.times = [(start, label) for start, label in self.times if start != value]
+        parts = [(name, [start for start in starts if start != value]) for name, starts in self.parts]
+        self.parts = [(name, starts) for name, starts in parts if starts]
 
 
 def _monday(day: date) -> date:
@@ -109,7 +132,9 @@ def build_calendar(location_id: int, items: list[tuple[int, int]], start: date |
     """The calendar of free times: two weeks from the Monday of `start` (default: this week).
 
     Days without free times read "geschlossen" when the location does not open that day and "ausgebucht"
-    when it does; the slot engine says which days it opens (holidays and closures included).
+    when it does; the slot engine says which days it opens (holidays and closures included). A day that
+    opens beyond the booking horizon (also the horizon's own day, where it opens later than the horizon
+    reaches) is "noch nicht buchbar", with the moment it becomes bookable.
     """
     today = utcnow().astimezone(BERLIN).date()
     horizon = _last_bookable_day(location_id)
@@ -127,10 +152,12 @@ def build_calendar(location_id: int, items: list[tuple[int, int]], start: date |
             days.append(CalendarDay(day, "past"))
         elif day in by_day:
             days.append(CalendarDay(day, "free", len(by_day[day])))
-        elif day > horizon:
-            days.append(CalendarDay(day, "not_yet"))
         elif day not in open_days:
             days.append(CalendarDay(day, "closed"))
+        elif day >= horizon and (opens := availability.bookable_from(location_id, day)) is not None:
+            days.append(CalendarDay(day, "not_yet", bookable_from=opens))
+        elif day > horizon:
+            days.append(CalendarDay(day, "not_yet"))
         elif day == today and availability.closed_for_today(location_id, day):
             days.append(CalendarDay(day, "over"))
         else:
@@ -146,10 +173,19 @@ def build_calendar(location_id: int, items: list[tuple[int, int]], start: date |
         next_free=min(by_day) if by_day else None,
     )
     if calendar.chosen_day is not None:
-        calendar.times = [
-            (iso(s.start), slot_label(s.start, s.seats_left)) for s in by_day.get(calendar.chosen_day, [])
-        ]
+        set_times(calendar, [s.start for s in by_day.get(calendar.chosen_day, [])])
     return calendar
+
+
+def set_times(calendar: Calendar, starts: list[datetime]) -> None:
+    """The chosen day's free times, as choices and grouped by part of the day."""
+    calendar.times = [(iso(start), clock(start)) for start in starts]
+    calendar.parts = []
+    for start in starts:
+        part = day_part(start)
+        if not calendar.parts or calendar.parts[-1][0] != part:
+            calendar.parts.append((part, []))
+        calendar.parts[-1][1].append(iso(start))
 
 
 def _last_bookable_day(location_id: int) -> date:
@@ -168,6 +204,7 @@ def _template_helpers(state) -> None:
         appt_time=long_time,
         appt_day=long_day,
         appt_short_day=short_day,
+        appt_day_number=lambda d: format_date(d, _("d."), locale=_locale()),
         appt_clock=clock,
         appt_euro=fees.euro,
         appt_kassenzeichen=format_kassenzeichen,

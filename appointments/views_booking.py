@@ -392,9 +392,8 @@ def _taken_page(state: dict[str, Any], taken: SlotTaken, form: forms.PickNearest
     location_id = int(state["location_id"])
     # Nearest first is how the engine finds them; in time order they are easier to compare.
     nearest = sorted(taken.nearest or availability.nearest_free(location_id, _items(state), taken.start))
-    seats = _seats_at(location_id, _items(state), nearest)
     form = form or forms.PickNearestForm(formdata=None)
-    form.start.choices = [(iso(start), slot_label(start, seats.get(start, 1))) for start in nearest]
+    form.start.choices = [(iso(start), slot_label(start)) for start in nearest]
     return render_template(
         "appointments/book_taken.html",
         form=form,
@@ -402,14 +401,6 @@ def _taken_page(state: dict[str, Any], taken: SlotTaken, form: forms.PickNearest
         summary=_summary(state),
         captcha=_captcha(location_id),
     ), 409
-
-
-def _seats_at(location_id: int, items: list[tuple[int, int]], starts: list[datetime]) -> dict[datetime, int]:
-    if not starts:
-        return {}
-    days = [to_berlin(start).date() for start in starts]
-    free = availability.free_slots(location_id, items, min(days), max(days))
-    return {slot.start: slot.seats_left for slot in free}
 
 
 @bp.post("/buchen/andere-zeit")

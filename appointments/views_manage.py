@@ -157,7 +157,7 @@ def reschedule(reference: str, token: str):
         flash(gone.message, "warning")
         return redirect(url_for(".manage", reference=reference, token=token))
     # The current time is not offered as a new one.
-    calendar.times = [(value, label) for value, label in calendar.times if value != iso(as_utc(found.starts_at))]
+    calendar.without(iso(as_utc(found.starts_at)))
     form.start.choices = calendar.times
     return render_template(
         "appointments/reschedule.html",

@@ -346,6 +346,19 @@ def opening_days(location_id: int, first_day: date, last_day: date) -> list[date
     return [day for day in slots.local_days(first_day, last_day) if slots.open_intervals(day, periods, closures)]
 
 
+def bookable_from(location_id: int, day: date, *, now: datetime | None = None) -> datetime | None:
+    """When `day` opens for booking, if part of its opening hours lies beyond the booking horizon: the moment
+    its first opening beyond the horizon enters it (never before now). None when the day is within the
+    horizon or the location does not open that day."""
+    now = as_utc(now) if now else utcnow()
+    _earliest, latest = booking_window(location_id, now=now)
+    intervals = slots.open_intervals(day, *_calendar(location_id, (day, day)))
+    beyond = [max(interval.opens, latest) for interval in intervals if interval.closes > latest]
+    if not beyond:
+        return None
+    return max(min(beyond) - (latest - now), now)
+
+
 def closed_for_today(location_id: int, day: date, *, now: datetime | None = None) -> bool:
     """Whether the location opens on `day` but every opening interval ends before the earliest bookable start:
     the day is not "booked out", its times are simply over (or inside the minimum notice)."""

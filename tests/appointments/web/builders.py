@@ -94,7 +94,9 @@ class Wizard:
 
 
 def text(response) -> str:
-    """The page's text without tags and with collapsed white space, as a person would read it."""
+    """The page's text without tags and with collapsed white space, as a person would read it (a screen reader:
+    the short forms marked aria-hidden, e.g. the calendar's on a phone, are left out)."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'<span [^>]*aria-hidden="true"[^>]*>[^<]*</span>', "", html)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()

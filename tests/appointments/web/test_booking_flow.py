@@ -39,7 +39,12 @@ def test_a_citizen_books_step_by_step_and_sees_the_reference(client, app):
     times = client.get(f"/termine/buchen/termin?ab={day.isoformat()}&tag={day.isoformat()}")
     start = berlin(day, 9, 0)
     assert start_value(start) in times.get_data(as_text=True)
-    assert re.search(r"Di\., \d+\. \w+ \d{4}, 09:00 Uhr — 1 Platz frei", text(times))
+    # The day is said once, in the heading; the times are grouped by part of the day; seats are not counted.
+    heading = r"Freie Uhrzeiten am Dienstag, \d+\. \w+ \d{4} Uhrzeit .* "
+    assert re.search(heading + r"Vormittag \(\d+ Uhrzeiten\) 08:00 Uhr", text(times))
+    assert re.search(r"Nachmittag \(\d+ Uhrzeiten\) 13:00 Uhr", text(times))
+    assert "Platz frei" not in text(times) and "Plätze frei" not in text(times)
+    assert not re.search(r"\d{4}, 09:00 Uhr", text(times))  # no date repeated in the time's label
     assert wizard.time(start).headers["Location"] == "/termine/buchen/angaben"
 
     assert wizard.details(phone="0351 123456").headers["Location"] == "/termine/buchen/pruefen"

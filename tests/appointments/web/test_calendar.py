@@ -18,11 +18,26 @@ def _cell(page_text: str, day_label: str) -> str:
     """What the calendar says about one day, e.g. "Di., 8. Dez. ausgebucht"."""
     match = re.search(
         re.escape(day_label)
-        + r" (\d+ freie Zeiten?|ausgebucht|geschlossen|vorbei|heute keine Zeiten mehr|noch nicht buchbar)",
+        + r" (\d+ freie Zeiten?|ausgebucht|geschlossen|vorbei|heute keine Zeiten mehr"
+        + r"|noch nicht buchbar(?: \(ab [^)]+\))?)",
         page_text,
     )
     assert match, f"{day_label} not in the calendar"
     return match.group(1)
+
+
+def _calendar_of_an_all_day_location(client, query: str, **settings) -> str:
+    """The calendar's text for a location open 0:00–23:50 every day, with the given settings."""
+    department = make_department()
+    service = make_catalogue_service(department)
+    location = make_bookable_location(
+        department=department, hours=((time(0, 0), time(23, 50)),), weekdays=range(7), **settings
+    )
+    offer(location, service, minutes=15)
+    wizard = Wizard(client)
+    wizard.services((service, 1))
+    wizard.location(location)
+    return text(client.get(f"/termine/buchen/termin{query}"))
 
 
 def test_days_read_free_booked_out_or_closed(client, app):
@@ -94,17 +109,32 @@ def test_today_reads_over_not_booked_out_when_its_times_have_passed(client, app,
     clock.freeze(monkeypatch, datetime(2026, 12, 2, 10, 0, tzinfo=BERLIN))
     today = datetime(2026, 12, 2).date()
     assert not slots.is_public_holiday(today)
-    department = make_department()
-    service = make_catalogue_service(department)
     # Open all day, every day, but with a day's notice: nothing of today can be booked any more.
-    location = make_bookable_location(
-        department=department, hours=((time(0, 0), time(23, 50)),), weekdays=range(7), min_notice_minutes=1440
-    )
-    offer(location, service, minutes=15)
-    wizard = Wizard(client)
-    wizard.services((service, 1))
-    wizard.location(location)
-
-    seen = text(client.get("/termine/buchen/termin"))
+    seen = _calendar_of_an_all_day_location(client, "", min_notice_minutes=1440)
 
     assert _cell(seen, format_date(today, "EEE, d. MMM", locale="de")) == "heute keine Zeiten mehr"
+
+
+def test_a_day_beyond_the_booking_horizon_says_from_when_it_can_be_booked(client, app, monkeypatch):
+    from datetime import datetime
+
+    from babel.dates import format_date
+
+    from portal.timeutil import BERLIN
+    from tests import clock
+
+    # A Wednesday with no holiday in the next days, whenever the test runs (a holiday would read "geschlossen").
+    clock.freeze(monkeypatch, datetime(2026, 12, 2, 10, 0, tzinfo=BERLIN))
+    today = datetime(2026, 12, 2).date()
+    # Open all day, every day, bookable two days ahead: the third day opens for booking tomorrow at midnight.
+    seen = _calendar_of_an_all_day_location(client, f"?ab={today}", horizon_days=2)
+
+    def label(day):
+        return format_date(day, "EEE, d. MMM", locale="de")
+
+    third = today + timedelta(days=3)
+    if third.weekday() == 0:  # the next two weeks' table starts on that Monday: look there
+        seen = text(client.get(f"/termine/buchen/termin?ab={third}"))
+    tomorrow = label(today + timedelta(days=1))
+    assert _cell(seen, label(third)) == f"noch nicht buchbar (ab {tomorrow}, 00:00 Uhr)"
+    assert "ausgebucht" not in seen

@@ -1,0 +1,106 @@
+"""What citizens tripped over in the booking journey (issue 13), kept fixed in a real browser: desktop and a
+390 px phone, axe-core finding nothing on each page looked at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.appointments.web.builders import make_offers, open_tuesday
+from tests.e2e.helpers import LiveServer, assert_accessible, goto, sign_in, submit_main_form
+from tests.e2e.test_appointments_booking import _long_day, _open_day
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _to_calendar(page: Page, live: LiveServer) -> None:
+    goto(page, live("/termine/buchen"))
+    page.get_by_role("checkbox", name="Personalausweis beantragen").check()
+    submit_main_form(page)
+    page.get_by_label("Bürgerbüro Mitte", exact=False).check()
+    submit_main_form(page)
+    expect(page.locator("h1")).to_have_text("Wann möchten Sie kommen?")
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_calendar_fits_a_phone_and_the_times_come_by_part_of_the_day(page: Page, live_server: LiveServer, viewport):
+    if viewport:
+        page.set_viewport_size(viewport)
+    with live_server.app.app_context():
+        make_offers()
+    _to_calendar(page, live_server)
+    day = open_tuesday()
+    _open_day(page, day)
+
+    table = page.locator("table.booking-calendar")
+    # Saturday, Sunday and the caption are on the screen, not behind a side-scroll.
+    assert table.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+    width = page.viewport_size["width"]
+    for name in ("Samstag", "Sonntag"):
+        box = page.locator(f"table.booking-calendar abbr[title={name}]").bounding_box()
+        assert box and box["x"] + box["width"] <= width, (name, box)
+    caption = page.locator("table.booking-calendar caption").bounding_box()
+    assert caption and caption["x"] + caption["width"] <= width
+
+    # The day is said once; the times come under Vormittag / Nachmittag, without seats to count.
+    expect(page.get_by_role("heading", name=f"Freie Uhrzeiten am {_long_day(day)}")).to_be_visible()
+    morning = page.get_by_role("group", name="Vormittag")
+    expect(morning).to_contain_text("09:00 Uhr")
+    expect(page.get_by_role("group", name="Nachmittag")).to_contain_text("13:00 Uhr")
+    expect(page.locator("main")).not_to_contain_text("frei —")
+    expect(page.locator("main")).not_to_contain_text("Plätze frei")
+    assert "2026," not in page.get_by_label("09:00 Uhr").evaluate("e => e.labels[0].textContent")
+    assert_accessible(page, f"calendar and times ({viewport or 'desktop'})")
+    page.screenshot(path=f"/tmp/e2e-calendar-{'phone' if viewport else 'desktop'}.png", full_page=True)
+
+    morning.get_by_label("09:00 Uhr").check()
+    submit_main_form(page)
+    page.fill("#name", "Erika Mustermann")
+    page.fill("#email", "erika@example.org")
+    submit_main_form(page)
+    submit_main_form(page)
+    page.wait_for_url("**/termine/buchen/gebucht")
+    heading = page.locator("h1").inner_text()
+    assert page.title().startswith(heading), (page.title(), heading)
+    reference = page.locator("main strong").filter(has_text="T-").first
+    # One line: the reference does not break at its hyphen.
+    line = float(reference.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+    assert reference.bounding_box()["height"] < 1.5 * line
+    assert_accessible(page, f"done page ({viewport or 'desktop'})")
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_location_settings_read_in_order_on_desktop_and_phone(page: Page, live_server: LiveServer, viewport):
+    from tests.appointments.builders import make_bookable_location
+    from tests.builders import PASSWORD, make_department, make_user
+
+    with live_server.app.app_context():
+        department = make_department()
+        location = make_bookable_location(department=department)
+        admin = make_user("admin@stadt.example", department=department, department_role="department_admin", totp=True)
+        location_id, secret = location.id, admin.totp_secret
+    sign_in(page, live_server, "admin@stadt.example", PASSWORD, secret)
+    if viewport:
+        page.set_viewport_size(viewport)
+    goto(page, live_server(f"/admin/termine/standorte/{location_id}/"))
+
+    # Each group's legend is a line of its own, above its first label (they ran into each other).
+    for legend, first_label in (
+        ("Kapazität und Zeitraster", "Schalter (parallele Termine)"),
+        ("Buchungszeitraum", "Buchbar im Voraus (Tage)"),
+        ("Schutz vor Missbrauch", "Offene Termine je E-Mail-Adresse höchstens"),
+    ):
+        legend_box = page.locator("legend", has_text=legend).bounding_box()
+        label_box = page.locator("label", has_text=first_label).first.bounding_box()
+        assert legend_box and label_box
+        assert legend_box["y"] + legend_box["height"] <= label_box["y"] + 1, (legend, legend_box, label_box)
+    # A select always has a value: not "optional".
+    expect(page.locator("label[for=slot_minutes]")).to_have_text("Zeitraster")
+    # The ALTCHA checkbox's hint reads under its label, not one word per line.
+    hint = page.locator("#captcha_required-hint")
+    label = page.locator("label[for=captcha_required]")
+    assert hint.bounding_box()["x"] >= label.bounding_box()["x"] - 2
+    assert hint.bounding_box()["width"] > 200
+    assert_accessible(page, f"location settings ({viewport or 'desktop'})")
