@@ -53,9 +53,20 @@ def phone_field(pattern: str = PHONE_PATTERN) -> UnboundField:
 
 
 class ServiceChoices:
-    """Mixin for a form with one checkbox `service_<id>` and one quantity `quantity_<id>` per service."""
+    """Mixin for a form with one checkbox `service_<id>` and one quantity `quantity_<id>` per service.
+
+    A quantity typed for a service that was not ticked ticks it: the person said how many they need, so they
+    need it (on the server, so it holds without JavaScript). The quantity fields start empty for that reason.
+    """
 
     _service_ids: list[int] = []
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        valid = super().validate(extra_validators)  # type: ignore[misc]
+        for check, quantity in self.service_fields():
+            if quantity.data is not None and not quantity.errors and not check.data:
+                check.data = True
+        return bool(valid)
 
     def service_fields(self) -> list[tuple[BooleanField, IntegerField]]:
         return [(getattr(self, f"service_{sid}"), getattr(self, f"quantity_{sid}")) for sid in self._service_ids]
@@ -81,7 +92,7 @@ def add_service_fields(
             f"quantity_{sid}",
             IntegerField(
                 _l("Anzahl für %(name)s", name=name),
-                default=chosen.get(sid, 1),
+                default=chosen.get(sid),
                 validators=[
                     Optional(),
                     NumberRange(

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.appointments.web.builders import make_offers, open_tuesday
 from tests.e2e.helpers import LiveServer, assert_accessible, goto, sign_in, submit_main_form
-from tests.e2e.test_appointments_booking import _long_day, _open_day
+from tests.e2e.test_appointments_booking import Scanner, _long_day, _open_day, page_without_js  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -104,3 +104,24 @@ def test_location_settings_read_in_order_on_desktop_and_phone(page: Page, live_s
     assert hint.bounding_box()["x"] >= label.bounding_box()["x"] - 2
     assert hint.bounding_box()["width"] > 200
     assert_accessible(page, f"location settings ({viewport or 'desktop'})")
+
+
+def test_typing_a_quantity_chooses_the_service_without_javascript_on_a_phone(
+    page_without_js: Page, page: Page, live_server: LiveServer
+):
+    scan = Scanner(page, live_server)
+    page = page_without_js
+    page.set_viewport_size(PHONE)
+    with live_server.app.app_context():
+        offers = make_offers()
+        passport_id = offers.passport.id
+    goto(page, live_server("/termine/buchen"))
+    expect(page.locator("#services-hint")).to_contain_text("eine Anzahl wählt die Leistung mit aus")
+    scan(page, "step 1 on a phone")
+    page.fill(f"#quantity_{passport_id}", "2")  # the box stays unticked
+    submit_main_form(page)
+    expect(page.locator("h1")).to_have_text("Wo möchten Sie hingehen?")
+    page.get_by_role("link", name="Zurück").click()
+    expect(page.get_by_role("checkbox", name="Reisepass beantragen")).to_be_checked()
+    expect(page.locator(f"#quantity_{passport_id}")).to_have_value("2")
+    page.screenshot(path="/tmp/e2e-services-phone.png", full_page=True)

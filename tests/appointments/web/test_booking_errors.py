@@ -40,6 +40,25 @@ def test_a_quantity_above_the_maximum_is_refused_and_the_typed_values_are_kept(c
     assert re.search(rf'<input[^>]*\bchecked\b[^>]*id="service_{offers.passport.id}"', html)
 
 
+def test_a_quantity_typed_without_ticking_the_service_chooses_it(client, app):
+    offers = make_offers()
+    wizard = Wizard(client)
+    sent = wizard.post("/termine/buchen", {f"quantity_{offers.passport.id}": "2", f"quantity_{offers.id_card.id}": ""})
+    assert sent.status_code == 302
+    assert sent.headers["Location"] == "/termine/buchen/standort"
+    again = client.get("/termine/buchen").get_data(as_text=True)
+    assert re.search(rf'<input[^>]*\bchecked\b[^>]*id="service_{offers.passport.id}"', again)
+    assert f'name="quantity_{offers.passport.id}" type="number" value="2"' in again
+    assert not re.search(rf'<input[^>]*\bchecked\b[^>]*id="service_{offers.id_card.id}"', again)
+
+
+def test_a_wrong_quantity_without_a_tick_is_refused_not_chosen(client, app):
+    offers = make_offers()
+    page = Wizard(client).post("/termine/buchen", {f"quantity_{offers.passport.id}": "9"})
+    assert page.status_code == 422
+    assert "Bitte geben Sie eine Anzahl von 1 bis 3 an." in text(page)
+
+
 def test_missing_name_and_malformed_email_are_shown_next_to_the_fields(client, app):
     offers = make_offers()
     wizard = Wizard(client)
