@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 
 from tests.e2e.helpers import LiveServer
@@ -58,6 +58,16 @@ def page(page: Page) -> Page:
     page.set_default_timeout(TIMEOUT_MS)
     page.set_default_navigation_timeout(TIMEOUT_MS)
     return page
+
+
+@pytest.fixture
+def page_without_js(browser: Browser, browser_context_args: dict) -> Iterator[Page]:
+    """A page in a context with JavaScript off (the pages must work without it)."""
+    context = browser.new_context(**browser_context_args, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
 
 
 @pytest.fixture

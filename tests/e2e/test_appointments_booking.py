@@ -3,24 +3,13 @@ SMTP, confirms by the mailed link, reschedules and cancels; axe-core scans every
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.appointments.web.builders import make_offers, open_tuesday
 from tests.e2e.helpers import LiveServer, assert_accessible, deliver_mail, goto, links_in, sign_in, submit_main_form
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def page_without_js(browser: Browser, browser_context_args: dict) -> Iterator[Page]:
-    context = browser.new_context(**browser_context_args, java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 class Scanner:

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.appointments.web.builders import make_offers, open_tuesday
 from tests.e2e.helpers import LiveServer, assert_accessible, goto, sign_in, submit_main_form
-from tests.e2e.test_appointments_booking import Scanner, _long_day, _open_day, page_without_js  # noqa: F401
+from tests.e2e.test_appointments_booking import Scanner, _long_day, _open_day
 
 pytestmark = pytest.mark.e2e
 
