@@ -128,7 +128,11 @@ def book_services():
         _save(state)
         return _onward(".book_location")
     services = {s.id: s for s in offered}
-    return render_template("appointments/book_services.html", form=form, services=services, step=1), _status(form)
+    # Told before the first step: without JavaScript, locations asking for the captcha cannot be booked online.
+    needs_script = bool(captcha.required_among(at.location_id for s in offered for at in s.offered_at))
+    return render_template(
+        "appointments/book_services.html", form=form, services=services, needs_script=needs_script, step=1
+    ), _status(form)
 
 
 # -- step 2: location -----------------------------------------------------------------------------------------
@@ -181,7 +185,14 @@ def book_location():
         state["location_id"] = form.location.data
         _save(state)
         return _onward(".book_time")
-    return render_template("appointments/book_location.html", form=form, locations=locations, step=2), _status(form)
+    needs_script = captcha.required_among(loc.id for loc, _minutes in locations)
+    return render_template(
+        "appointments/book_location.html",
+        form=form,
+        locations=locations,
+        needs_script=[loc.name for loc, _minutes in locations if loc.id in needs_script],
+        step=2,
+    ), _status(form)
 
 
 # -- step 3: day and time -------------------------------------------------------------------------------------

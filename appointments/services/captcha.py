@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -88,3 +89,17 @@ def required_at(location_id: int) -> bool:
 
     settings = db.session.get(LocationSettings, location_id)
     return bool(settings is not None and settings.captcha_required)
+
+
+def required_among(location_ids: Iterable[int]) -> set[int]:
+    """Which of these locations ask for the captcha (it needs JavaScript: the pages say so early)."""
+    from appointments.models import LocationSettings
+    from portal.extensions import db
+
+    ids = set(location_ids)
+    if not ids:
+        return set()
+    query = db.select(LocationSettings.location_id).where(
+        LocationSettings.location_id.in_(ids), LocationSettings.captcha_required.is_(True)
+    )
+    return set(db.session.scalars(query))

@@ -125,3 +125,29 @@ def test_typing_a_quantity_chooses_the_service_without_javascript_on_a_phone(
     expect(page.get_by_role("checkbox", name="Reisepass beantragen")).to_be_checked()
     expect(page.locator(f"#quantity_{passport_id}")).to_have_value("2")
     page.screenshot(path="/tmp/e2e-services-phone.png", full_page=True)
+
+
+def test_without_javascript_a_captcha_location_is_named_before_the_first_step(
+    page_without_js: Page, page: Page, live_server: LiveServer
+):
+    with live_server.app.app_context():
+        make_offers(captcha_required=True)  # Mitte asks for the proof of work, Nord does not
+    goto(page, live_server("/termine/buchen"))
+    expect(page.get_by_text("Ohne JavaScript nicht an jedem Standort buchbar")).to_have_count(0)  # JS on: silent
+
+    scan = Scanner(page, live_server)
+    page = page_without_js
+    page.set_viewport_size(PHONE)
+    goto(page, live_server("/termine/buchen"))
+    notice = page.locator("main .kern-alert--warning")
+    expect(notice).to_contain_text("Ohne JavaScript nicht an jedem Standort buchbar")
+    expect(notice).to_contain_text("115")
+    scan(page, "step 1 without JavaScript")
+    page.get_by_role("checkbox", name="Personalausweis beantragen").check()
+    submit_main_form(page)
+    expect(page.locator("h1")).to_have_text("Wo möchten Sie hingehen?")
+    notice = page.locator("main .kern-alert--warning")
+    expect(notice).to_contain_text("Bürgerbüro Mitte")
+    expect(notice).not_to_contain_text("Bürgerbüro Nord")
+    scan(page, "step 2 without JavaScript")
+    page.screenshot(path="/tmp/e2e-nojs-location-phone.png", full_page=True)
