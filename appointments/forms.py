@@ -121,4 +121,6 @@ CancelForm = ConfirmForm
 
 
 class RescheduleForm(TimeForm):
-    pass
+    """The new time; `confirmed` is set by the check page, so the first send only shows old and new time."""
+
+    confirmed = HiddenField()

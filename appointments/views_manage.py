@@ -139,6 +139,8 @@ def reschedule(reference: str, token: str):
         try:
             if start is None:
                 raise BookingError("start", _("Bitte wählen Sie eine Uhrzeit aus."), "invalid")
+            if form.confirmed.data != "ja":
+                return _reschedule_check(found, reference, token, start)
             booking_service.reschedule_booking(current_actor(), found, start)
         except SlotTaken as taken:
             form.start.errors = [_slot_taken_message(taken)]
@@ -170,6 +172,21 @@ def reschedule(reference: str, token: str):
         week_url=lambda d: url_for(".reschedule", reference=reference, token=token, ab=d.isoformat()),
         manage_url=url_for(".manage", reference=reference, token=token),
     ), (422 if form.errors and status == 200 else status)
+
+
+def _reschedule_check(found: Any, reference: str, token: str, start: Any):
+    """Check answers before the move: the booking as it is, the new time, and the button that moves it."""
+    day = to_berlin(start).date().isoformat()
+    form = forms.RescheduleForm(formdata=None, data={"start": iso(start), "confirmed": "ja"})
+    return render_template(
+        "appointments/reschedule_check.html",
+        form=form,
+        booking=found,
+        details=booking_details(found),
+        new_start=start,
+        change_url=url_for(".reschedule", reference=reference, token=token, ab=day, tag=day),
+        manage_url=url_for(".manage", reference=reference, token=token),
+    )
 
 
 def _slot_taken_message(taken: SlotTaken) -> str:

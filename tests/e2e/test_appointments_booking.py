@@ -115,6 +115,11 @@ def _reschedule_and_cancel(page: Page, live: LiveServer, smtp_server, scan) -> N
         scan(page, "reschedule page")
     page.get_by_label("11:00 Uhr", exact=False).check()
     submit_main_form(page)
+    expect(page.locator("h1")).to_have_text("Prüfen Sie den neuen Termin")
+    expect(page.locator("main dl")).to_contain_text("11:00 Uhr")
+    if scan:
+        scan(page, "reschedule: check the new time")
+    page.get_by_role("button", name="Termin verschieben").click()
     expect(page.get_by_text("Ihr Termin ist verschoben")).to_be_visible()
     expect(page.locator("main")).to_contain_text("11:00 Uhr")
 

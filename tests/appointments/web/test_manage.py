@@ -140,9 +140,21 @@ def test_a_citizen_reschedules_with_the_calendar_and_the_file_keeps_its_uid(clie
     assert start_value(new_start) in values
     assert start_value(berlin(day, 9)) not in values  # the current time is not offered as a new one
 
-    moved = client.post(
+    check = client.post(
         f"{manage_url}/verschieben?ab={day}&tag={day}",
         data={"csrf_token": csrf_from(html), "start": start_value(new_start)},
+    )
+    # First the check: old and new time side by side, nothing moved yet.
+    assert check.status_code == 200
+    assert "Prüfen Sie den neuen Termin" in text(check)
+    assert re.search(r"Bisheriger Termin \w+\., \d+\. \w+ \d{4}, 09:00 Uhr", text(check))
+    assert re.search(r"Neuer Termin \w+\., \d+\. \w+ \d{4}, 11:00 Uhr", text(check))
+    assert _fresh(held).starts_at == berlin(day, 9)
+    check_html = check.get_data(as_text=True)
+    assert f'name="start" value="{start_value(new_start)}"' in check_html
+    moved = client.post(
+        f"{manage_url}/verschieben",
+        data={"csrf_token": csrf_from(check_html), "start": start_value(new_start), "confirmed": "ja"},
     )
     assert moved.headers["Location"] == manage_url
     booking = _fresh(held)
@@ -171,7 +183,7 @@ def test_rescheduling_onto_a_taken_time_keeps_the_old_one_and_says_so(client, ap
     )
     refused = client.post(
         f"{manage_url}/verschieben?ab={day}&tag={day}",
-        data={"csrf_token": csrf_from(page), "start": start_value(taken_start)},
+        data={"csrf_token": csrf_from(page), "start": start_value(taken_start), "confirmed": "ja"},
     )
     assert refused.status_code == 409
     assert "Diese Zeit wurde gerade vergeben" in text(refused)
