@@ -128,6 +128,15 @@ def preview(user: User) -> list[str]:
                 plan.to_cancel,
             )
         )
+    else:
+        lines.append(_("Sie haben mit diesem Konto keine offenen Termine."))
+    # Said whether or not there are any: bookings made without signing in are not the account's.
+    lines.append(
+        _(
+            "Termine, die Sie ohne Anmeldung gebucht haben, bleiben bestehen: Sie verwalten oder sagen sie weiter "
+            "über den Link in der Bestätigungs-E-Mail ab."
+        )
+    )
     if plan.to_pseudonymise:
         lines.append(
             ngettext(

@@ -95,11 +95,24 @@ class ProfileForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField(_l("Ihr Passwort zur Bestätigung"), validators=[Optional()])
+    """An account with a password confirms with it (required); one without (signed in by BundID only) has no
+    password field at all: see `delete_account_form`."""
+
+    password = PasswordField(
+        _l("Ihr Passwort zur Bestätigung"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihr Passwort ein, um das Löschen zu bestätigen."))],
+    )
     confirm = BooleanField(
         _l("Ich möchte mein Konto löschen und habe verstanden, was aufbewahrt wird."),
         validators=[DataRequired(_l("Bitte bestätigen Sie, dass Sie Ihr Konto löschen möchten."))],
     )
+
+
+def delete_account_form(has_password: bool) -> DeleteAccountForm:
+    form = DeleteAccountForm()
+    if not has_password:
+        del form.password
+    return form
 
 
 class OrganisationForm(FlaskForm):

@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from portal import access
 from portal.accounts.forms import (
     ChangePasswordForm,
-    DeleteAccountForm,
     DisableTotpCodeForm,
     DisableTotpForm,
     ProfileForm,
+    delete_account_form,
 )
 from portal.accounts.services import organisations, passwords, profile, totp
 from portal.accounts.services.common import AccountError, NotAllowedError
@@ -200,18 +200,18 @@ def export_pdf():
 @access.signed_in
 def delete():
     actor = current_actor()
-    form = DeleteAccountForm()
+    has_password = actor.user is not None and actor.user.password_hash is not None
+    form = delete_account_form(has_password)
     blocking = None
     if form.validate_on_submit():
         try:
-            done = profile.delete_account(actor, form.password.data)
+            done = profile.delete_account(actor, form.password.data if has_password else None)
         except profile.SoleOwnerError as error:
             blocking = error
         except AccountError as error:
             form.password.errors = [*form.password.errors, error.message]
         else:
             return render_template("me/deleted.html", done=done)
-    has_password = actor.user is not None and actor.user.password_hash is not None
     status = 409 if blocking is not None else 200
     return render_template(
         "me/delete.html",

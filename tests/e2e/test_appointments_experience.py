@@ -151,3 +151,38 @@ def test_without_javascript_a_captcha_location_is_named_before_the_first_step(
     expect(notice).not_to_contain_text("Bürgerbüro Nord")
     scan(page, "step 2 without JavaScript")
     page.screenshot(path="/tmp/e2e-nojs-location-phone.png", full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_deleting_the_account_asks_for_the_password_warns_and_says_what_happens_to_appointments(
+    page: Page, live_server: LiveServer, viewport
+):
+    from tests.builders import PASSWORD, make_user
+
+    with live_server.app.app_context():
+        make_user("erika@example.org")
+    if viewport:
+        page.set_viewport_size(viewport)
+    sign_in(page, live_server, "erika@example.org", PASSWORD)
+    goto(page, live_server("/konto/loeschen"))
+    expect(page.locator("label[for=password]")).not_to_contain_text("optional")
+    expect(page.locator("main")).to_contain_text("ohne Anmeldung gebucht haben, bleiben bestehen")
+    button = page.get_by_role("button", name="Konto endgültig löschen")
+    background = button.evaluate("b => getComputedStyle(b).backgroundColor")
+    danger = page.evaluate(
+        "() => { const d = document.createElement('div'); d.className = 'kern-body';"
+        " d.style.color = 'var(--kern-color-feedback-danger-contextual)'; document.querySelector('main').append(d);"
+        " const v = getComputedStyle(d).color; d.remove(); return v; }"
+    )
+    assert background == danger, (background, danger)  # the warning colour, not the primary action's
+    assert_accessible(page, f"delete account ({viewport or 'desktop'})")
+
+    page.check("#confirm")
+    button.click()  # no password typed
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("Bitte geben Sie Ihr Passwort ein")
+    expect(summary).to_be_focused()
+    assert summary.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
+    expect(page.locator("main")).not_to_contain_text("Das Passwort ist nicht richtig")
+    assert_accessible(page, f"delete account with an error ({viewport or 'desktop'})")
+    page.screenshot(path=f"/tmp/e2e-delete-{'phone' if viewport else 'desktop'}.png", full_page=True)

@@ -48,8 +48,25 @@ def test_deletion_page_says_when_there_is_nothing_to_cancel(client, auth):
 
     page = client.get(DELETE).get_data(as_text=True)
 
-    assert "keine Termine oder anderen Vorgänge" in page
+    assert "Sie haben mit diesem Konto keine offenen Termine." in page
+    assert "ohne Anmeldung gebucht haben, bleiben bestehen" in page
     assert "wird abgesagt" not in page
+
+
+def test_an_empty_password_is_asked_for_not_called_wrong(client, auth):
+    make_user("erika@example.org")
+    auth.login("erika@example.org")
+
+    page = client.get(DELETE).get_data(as_text=True)
+    assert "– optional" not in page  # the password is required where the account has one
+
+    refused = auth.post_form(DELETE, {"password": "", "confirm": "y"})
+    said = refused.get_data(as_text=True)
+    assert "Bitte geben Sie Ihr Passwort ein" in said
+    assert "Das Passwort ist nicht richtig" not in said
+    # The error summary comes before the page's heading, where the focus lands.
+    assert said.index('id="error-summary"') < said.index("<h1")
+    assert db.session.get(User, db.session.scalar(sa.select(User.id))).email == "erika@example.org"
 
 
 def test_deleting_the_account_cancels_open_bookings_and_mails_the_cancellation(client, auth):
