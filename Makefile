@@ -42,7 +42,7 @@ translations: install ## Compile the German/English message catalogues
 	$(BIN)/pybabel compile --statistics -d translations
 
 messages: install ## Extract new UI texts into translations/ (then translate the empty msgstr in en/messages.po)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".* _* .venv node_modules tests" -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --ignore-dirs=".* _* .venv node_modules tests" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 migrate: install ## Apply the migrations to the development database

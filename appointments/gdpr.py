@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 
 from appointments.services import gdpr as rules
 from appointments.services.events import on_seats_freed
@@ -58,7 +58,7 @@ def summary(data: dict[str, Any]) -> list[Block]:
         rows = [
             (_("Status"), str(STATUS_TEXTS.get(booking["status"], booking["status"]))),
             (_("Zeit"), _time_range(booking["starts_at"], booking["ends_at"])),
-            (_("Ort"), text(booking["location"]["name"])),
+            (pgettext("appointment location", "Ort"), text(booking["location"]["name"])),
             (_("Leistungen"), _services(booking["services"])),
             (_("Name"), text(booking["name"])),
             (_("E-Mail-Adresse"), text(booking["email"])),

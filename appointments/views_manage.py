@@ -7,6 +7,7 @@ need the button (POST) on the page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -46,6 +47,27 @@ def status_label(status: str) -> str:
 @bp.record_once
 def _status_helper(state) -> None:
     state.app.jinja_env.globals["appt_status"] = status_label
+
+
+@dataclass(frozen=True)
+class Door:
+    """How a booking's pages were reached: by the mailed link (reference and token) or, token None, by the
+    signed-in citizen's account ("Meine Termine"). Its links keep to the same way in."""
+
+    reference: str
+    token: str | None = None
+
+    def url(self, page: str, **args: Any) -> str:
+        if self.token is None:
+            return url_for(f".mine_{page}", reference=self.reference, **args)
+        return url_for(f".{page}", reference=self.reference, token=self.token, **args)
+
+
+def _own(reference: str) -> Any:
+    try:
+        return my_bookings.own_booking(current_actor(), reference)
+    except NotFound:
+        abort(404)
 
 
 def _booking(reference: str, token: str) -> Any:
@@ -96,7 +118,16 @@ def confirm(reference: str, token: str):
 @bp.get("/verwalten/<reference>/<token>")
 @access.public
 def manage(reference: str, token: str):
-    found = _booking(reference, token)
+    return _manage_page(_booking(reference, token), Door(reference, token))
+
+
+@bp.get("/meine/<reference>")
+@access.signed_in
+def mine_manage(reference: str):
+    return _manage_page(_own(reference), Door(reference))
+
+
+def _manage_page(found: Any, door: Door):
     fee = fees.booking_fee(found)
     return render_template(
         "appointments/manage.html",
@@ -107,19 +138,25 @@ def manage(reference: str, token: str):
         changeable=_changeable(found),
         needs_confirmation=found.status == BookingStatus.RESERVED,
         check_in_code=qr.qr_svg(found.reference or ""),
-        reference=reference,
-        token=token,
+        door=door,
     )
 
 
 @bp.get("/verwalten/<reference>/<token>/termin.ics")
 @access.public
 def manage_ics(reference: str, token: str) -> Response:
-    found = _booking(reference, token)
+    return _ics(_booking(reference, token), Door(reference, token))
+
+
+@bp.get("/meine/<reference>/termin.ics")
+@access.signed_in
+def mine_manage_ics(reference: str) -> Response:
+    return _ics(_own(reference), Door(reference))
+
+
+def _ics(found: Any, door: Door) -> Response:
     method = "REQUEST" if found.status in ACTIVE_STATUSES or found.status == BookingStatus.SERVED else "CANCEL"
-    body = booking_calendar(
-        found, method, manage_url=url_for(".manage", reference=reference, token=token, _external=True)
-    )
+    body = booking_calendar(found, method, manage_url=door.url("manage", _external=True))
     return ics_response(body, found.reference)
 
 
@@ -127,9 +164,19 @@ def manage_ics(reference: str, token: str) -> Response:
 @limiter.limit(lambda: catalogue.search_rate_limit(None), methods=["GET"])
 @access.public
 def reschedule(reference: str, token: str):
-    found = _booking(reference, token)
+    return _reschedule(_booking(reference, token), Door(reference, token))
+
+
+@bp.route("/meine/<reference>/verschieben", methods=["GET", "POST"])
+@limiter.limit(lambda: catalogue.search_rate_limit(None), methods=["GET"])
+@access.signed_in
+def mine_reschedule(reference: str):
+    return _reschedule(_own(reference), Door(reference))
+
+
+def _reschedule(found: Any, door: Door):
     if not _changeable(found):
-        return _not_changeable(found, reference, token)
+        return _not_changeable(door)
     items = [(item.catalogue_service_id, item.quantity) for item in found.items]
     form = forms.RescheduleForm(data={} if request.method == "GET" else None)
     day = parse_day(request.args.get("tag"))
@@ -140,7 +187,7 @@ def reschedule(reference: str, token: str):
             if start is None:
                 raise BookingError("start", _("Bitte wählen Sie eine Uhrzeit aus."), "invalid")
             if form.confirmed.data != "ja":
-                return _reschedule_check(found, reference, token, start)
+                return _reschedule_check(found, door, start)
             booking_service.reschedule_booking(current_actor(), found, start)
         except SlotTaken as taken:
             form.start.errors = [_slot_taken_message(taken)]
@@ -150,14 +197,14 @@ def reschedule(reference: str, token: str):
             status = 422
         else:
             flash(_("Ihr Termin ist verschoben auf %(time)s.", time=long_time(start)), "success")
-            return redirect(url_for(".manage", reference=reference, token=token))
+            return redirect(door.url("manage"))
         if start is not None:
             day = to_berlin(start).date()
     try:
         calendar = build_calendar(found.location_id, items, parse_day(request.args.get("ab")), day)
     except BookingError as gone:  # the location or a service no longer takes appointments
         flash(gone.message, "warning")
-        return redirect(url_for(".manage", reference=reference, token=token))
+        return redirect(door.url("manage"))
     # The current time is not offered as a new one.
     calendar.without(iso(as_utc(found.starts_at)))
     form.start.choices = calendar.times
@@ -166,15 +213,13 @@ def reschedule(reference: str, token: str):
         form=form,
         booking=found,
         calendar=calendar,
-        day_url=lambda d: url_for(
-            ".reschedule", reference=reference, token=token, ab=calendar.first.isoformat(), tag=d.isoformat()
-        ),
-        week_url=lambda d: url_for(".reschedule", reference=reference, token=token, ab=d.isoformat()),
-        manage_url=url_for(".manage", reference=reference, token=token),
+        day_url=lambda d: door.url("reschedule", ab=calendar.first.isoformat(), tag=d.isoformat()),
+        week_url=lambda d: door.url("reschedule", ab=d.isoformat()),
+        manage_url=door.url("manage"),
     ), (422 if form.errors and status == 200 else status)
 
 
-def _reschedule_check(found: Any, reference: str, token: str, start: Any):
+def _reschedule_check(found: Any, door: Door, start: Any):
     """Check answers before the move: the booking as it is, the new time, and the button that moves it."""
     day = to_berlin(start).date().isoformat()
     form = forms.RescheduleForm(formdata=None, data={"start": iso(start), "confirmed": "ja"})
@@ -184,8 +229,8 @@ def _reschedule_check(found: Any, reference: str, token: str, start: Any):
         booking=found,
         details=booking_details(found),
         new_start=start,
-        change_url=url_for(".reschedule", reference=reference, token=token, ab=day, tag=day),
-        manage_url=url_for(".manage", reference=reference, token=token),
+        change_url=door.url("reschedule", ab=day, tag=day),
+        manage_url=door.url("manage"),
     )
 
 
@@ -199,9 +244,18 @@ def _slot_taken_message(taken: SlotTaken) -> str:
 @bp.route("/verwalten/<reference>/<token>/absagen", methods=["GET", "POST"])
 @access.public
 def cancel(reference: str, token: str):
-    found = _booking(reference, token)
+    return _cancel(_booking(reference, token), Door(reference, token))
+
+
+@bp.route("/meine/<reference>/absagen", methods=["GET", "POST"])
+@access.signed_in
+def mine_cancel(reference: str):
+    return _cancel(_own(reference), Door(reference))
+
+
+def _cancel(found: Any, door: Door):
     if not _changeable(found):
-        return _not_changeable(found, reference, token)
+        return _not_changeable(door)
     form = forms.CancelForm()
     if form.validate_on_submit():
         try:
@@ -213,7 +267,7 @@ def cancel(reference: str, token: str):
             money = fee_payments.settlement_message(fees.booking_fee(found))
             if money:
                 flash(money, "info")
-        return redirect(url_for(".manage", reference=reference, token=token))
+        return redirect(door.url("manage"))
     return render_template(
         "appointments/cancel.html",
         form=form,
@@ -221,13 +275,13 @@ def cancel(reference: str, token: str):
         details=booking_details(found),
         # Said before the person confirms: whether the fee comes back.
         preview=fees.cancel_preview(found),
-        manage_url=url_for(".manage", reference=reference, token=token),
+        manage_url=door.url("manage"),
     )
 
 
-def _not_changeable(found: Any, reference: str, token: str):
+def _not_changeable(door: Door):
     flash(_("Dieser Termin kann nicht mehr geändert werden."), "warning")
-    return redirect(url_for(".manage", reference=reference, token=token))
+    return redirect(door.url("manage"))
 
 
 # -- Meine Termine --------------------------------------------------------------------------------------------
@@ -248,6 +302,7 @@ def mine():
         upcoming=upcoming,
         earlier=earlier,
         details={b.id: booking_details(b) for b in bookings},
+        changeable={b.id for b in upcoming if _changeable(b)},
     )
 
 

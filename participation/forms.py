@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
@@ -106,7 +107,7 @@ class ProposalForm(_WithPseudonym):
         filters=[_strip],
     )
     category = SelectField(_l("Kategorie"), validate_choice=False, validators=[Optional()])
-    place = GeoJSONField(_l("Ort"), validators=[Optional()])
+    place = GeoJSONField(lazy_pgettext("proposal place", "Ort"), validators=[Optional()])
     # The image is checked by its content in the service (participation.services.images), not here.
     image = UploadField(_l("Bild"), policy=IMAGE_POLICY, required=False)
     image_alt = StringField(_l("Beschreibung des Bilds"), validators=[Length(max=IMAGE_ALT_MAX)], filters=[_strip])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields import SelectChoice
@@ -49,7 +49,7 @@ class Section:
 SECTIONS = [
     Section("antragsteller", ".applicant", _l("Antragsteller und verantwortliche Person")),
     Section("nutzung", ".use_type", _l("Art der Nutzung")),
-    Section("ort", ".place", _l("Ort")),
+    Section("ort", ".place", lazy_pgettext("permit place", "Ort")),
     Section("zeitraum", ".period", _l("Zeitraum und Fläche")),
     Section("verkehr", ".traffic", _l("Verkehr")),
     Section("unterlagen", ".documents", _l("Unterlagen")),

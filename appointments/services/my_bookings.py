@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from appointments.errors import NotFound
 from appointments.models import Booking
 from portal.actors import Actor
 from portal.extensions import db
@@ -15,3 +16,12 @@ def bookings_of(actor: Actor, limit: int = 200) -> list[Booking]:
         return []
     query = sa.select(Booking).where(Booking.user_id == actor.user.id).order_by(Booking.starts_at.desc()).limit(limit)
     return list(db.session.scalars(query))
+
+
+def own_booking(actor: Actor, reference: str) -> Booking:
+    """One booking of the signed-in citizen, by reference: the account authorises as the mailed link's token
+    does. NotFound for someone else's booking and an unknown reference alike."""
+    booking = db.session.execute(sa.select(Booking).where(Booking.reference == reference)).scalar_one_or_none()
+    if booking is None or actor.user is None or booking.user_id != actor.user.id:
+        raise NotFound()
+    return booking

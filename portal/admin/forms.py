@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
@@ -72,7 +73,9 @@ class LocationForm(FlaskForm):
             Regexp(r"^\d{5}$", message=_l("Die Postleitzahl hat genau 5 Ziffern.")),
         ],
     )
-    city = StringField(_l("Ort"), validators=[DataRequired(_l("Geben Sie den Ort ein.")), Length(max=100)])
+    city = StringField(
+        lazy_pgettext("address", "Ort"), validators=[DataRequired(_l("Geben Sie den Ort ein.")), Length(max=100)]
+    )
     latitude = StringField(
         _l("Breitengrad"),
         validators=[Optional(), Coordinate(-90, 90, _l("Der Breitengrad liegt zwischen -90 und 90."))],
