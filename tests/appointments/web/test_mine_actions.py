@@ -14,15 +14,16 @@ from tests.builders import csrf_from, make_user
 from tests.portal.gdpr.builders import events
 
 
-def _own_booking(offers, user, hour: int = 9) -> Booking:
+def _own_booking(offers, user) -> Booking:
+    """Anna's booking at 9:00, made while signed in as `user` (None: made without signing in)."""
     return hold_booking(
         ANONYMOUS,
         location_id=offers.mitte.id,
         items=[(offers.id_card.id, 1)],
-        start=berlin(open_tuesday(), hour),
+        start=berlin(open_tuesday(), 9),
         name="Anna Beispiel",
-        email=user.email,
-        user_id=user.id,
+        email="anna@example.org",
+        user_id=user.id if user else None,
     ).booking
 
 
@@ -105,14 +106,7 @@ def test_someone_elses_booking_is_not_found_under_meine_termine(client, app, aut
 def test_a_booking_made_without_signing_in_is_not_the_accounts(client, app, auth):
     offers = make_offers()
     make_user("anna@example.org")
-    anonymous = hold_booking(
-        ANONYMOUS,
-        location_id=offers.mitte.id,
-        items=[(offers.id_card.id, 1)],
-        start=berlin(open_tuesday(), 9),
-        name="Anna Beispiel",
-        email="anna@example.org",  # the same address, but not booked with the account
-    ).booking
+    anonymous = _own_booking(offers, None)  # the same address, but not booked with the account
     auth.login("anna@example.org")
     assert client.get(f"/termine/meine/{anonymous.reference}").status_code == 404
     assert not re.search(anonymous.reference or "-", text(client.get("/termine/meine")))
