@@ -186,3 +186,49 @@ def test_deleting_the_account_asks_for_the_password_warns_and_says_what_happens_
     expect(page.locator("main")).not_to_contain_text("Das Passwort ist nicht richtig")
     assert_accessible(page, f"delete account with an error ({viewport or 'desktop'})")
     page.screenshot(path=f"/tmp/e2e-delete-{'phone' if viewport else 'desktop'}.png", full_page=True)
+
+
+def test_a_signed_in_citizen_reschedules_and_cancels_from_meine_termine_on_a_phone(
+    page: Page, live_server: LiveServer, smtp_server
+):
+    from appointments.services.booking import hold_booking
+    from portal.actors import ANONYMOUS
+    from tests.appointments.web.builders import berlin
+    from tests.builders import PASSWORD, make_user
+
+    with live_server.app.test_request_context():
+        offers = make_offers()
+        user = make_user("anna@example.org", display_name="Anna Beispiel")
+        reference = hold_booking(
+            ANONYMOUS,
+            location_id=offers.nord.id,
+            items=[(offers.id_card.id, 1)],
+            start=berlin(open_tuesday(), 9),
+            name="Anna Beispiel",
+            email="anna@example.org",
+            user_id=user.id,
+        ).booking.reference
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, "anna@example.org", PASSWORD)
+    goto(page, live_server("/termine/meine"))
+    assert_accessible(page, "Meine Termine with actions (phone)")
+    page.screenshot(path="/tmp/e2e-mine-phone.png", full_page=True)
+    page.get_by_role("link", name=f"Verschieben – {reference}").click()
+    expect(page.locator("h1")).to_have_text("Termin verschieben")
+    _open_day(page, open_tuesday())
+    page.get_by_label("11:00 Uhr").check()
+    submit_main_form(page)
+    expect(page.locator("h1")).to_have_text("Prüfen Sie den neuen Termin")
+    assert_accessible(page, "reschedule check (phone)")
+    page.screenshot(path="/tmp/e2e-reschedule-check-phone.png", full_page=True)
+    page.get_by_role("button", name="Termin verschieben").click()
+    expect(page.get_by_text("Ihr Termin ist verschoben")).to_be_visible()
+    expect(page.locator("h1")).to_contain_text(reference)
+    assert_accessible(page, "own booking (phone)")
+
+    page.get_by_role("link", name="Termin absagen").click()
+    page.get_by_role("button", name="Ja, Termin absagen").click()
+    expect(page.get_by_text("Ihr Termin ist abgesagt")).to_be_visible()
+    page.get_by_role("link", name="Zurück zu Meine Termine").click()
+    expect(page.get_by_role("table").last).to_contain_text(reference)  # now under earlier and cancelled
+    expect(page.get_by_role("link", name=f"Absagen – {reference}")).to_have_count(0)
