@@ -229,8 +229,8 @@ def test_meine_termine_lists_a_signed_in_citizens_bookings_accessibly(page: Page
     goto(page, live_server("/termine/"))
     page.get_by_role("link", name="Meine Termine ansehen").click()
     expect(page.locator("h1")).to_have_text("Meine Termine")
-    expect(page.locator("main table")).to_contain_text(reference)
-    expect(page.locator("main table")).to_contain_text("Bürgerbüro Nord")
+    expect(page.locator("main .booking-list")).to_contain_text(reference)
+    expect(page.locator("main .booking-list")).to_contain_text("Bürgerbüro Nord")
     assert_accessible(page, "Meine Termine")
 
 
