@@ -40,6 +40,8 @@ class CloseDayForm(FlaskForm):
         _l("Grund"),
         validators=[DataRequired(_l("Geben Sie einen Grund an.")), Length(max=200)],
     )
+    # Set by the page that shows who is affected: only then is the day cancelled.
+    confirmed = HiddenField()
 
 
 class StatisticsForm(FlaskForm):

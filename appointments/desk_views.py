@@ -236,6 +236,13 @@ def close_day(location_id: int):
     if form.validate_on_submit() and form.day.data is not None:
         closed_day: date = form.day.data
         try:
+            if form.confirmed.data != "ja":
+                # First who is affected, with the reason as it will be mailed; the day is cancelled on the next send.
+                affected = desk.preview_cancel_day(actor, location_id, closed_day)
+                form.confirmed.data = "ja"
+                return render_template(
+                    "appointments/desk/close_day_check.html", location=location, form=form, affected=affected
+                )
             count = desk.cancel_day(actor, location_id, closed_day, form.reason.data or "")
         except BookingError as error:
             _show(form, error)

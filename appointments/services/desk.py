@@ -411,6 +411,36 @@ def call_display(location_id: int, *, now: datetime | None = None) -> CallDispla
 # --- a closed day ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DayCancellation:
+    """What cancelling a day would do, shown before it is done."""
+
+    bookings: int  # active bookings that day
+    people: int  # persons (a booking's quantity counts several items, but one person comes)
+    without_email: int  # of them, not reachable by mail (booked by phone or at the desk): call them
+
+
+def preview_cancel_day(actor: Actor, location_id: int, day: date, *, now: datetime | None = None) -> DayCancellation:
+    """Who would be affected by `cancel_day`, changing nothing; the same checks as cancel_day."""
+    now = now or utcnow()
+    location, _settings_row = _settings(location_id)
+    if not may_close_days(actor, location):
+        raise Forbidden()
+    if day < local_day(now):
+        raise BookingError("day", str(_l("Vergangene Tage können nicht abgesagt werden.")), "past")
+    start, end = day_bounds(day)
+    rows = db.session.execute(
+        sa.select(Booking.email, sa.func.lower(Booking.name)).where(
+            Booking.location_id == location.id,
+            Booking.starts_at >= start,
+            Booking.starts_at < end,
+            Booking.status.in_(ACTIVE_STATUSES),
+        )
+    ).all()
+    people = {(email or "").lower() or f"name:{name}" for email, name in rows}
+    return DayCancellation(len(rows), len(people), sum(1 for email, _name in rows if not email))
+
+
 def cancel_day(actor: Actor, location_id: int, day: date, reason: str, *, now: datetime | None = None) -> int:
     """Close a location for a day: every active booking of that day is cancelled and its seats are freed,
     a Closure is added, each citizen gets a mail with the reason and a link to book again. One transaction.

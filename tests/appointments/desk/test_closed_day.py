@@ -29,9 +29,19 @@ def test_closing_a_day_cancels_every_booking_mails_each_adds_the_closure_and_aud
     sign_in(desk.admin)
     url = f"/schalter/{desk.location.id}/tag-absagen"
     token = csrf_from(client.get(url).get_data(as_text=True))
-    response = client.post(
-        url, data={"csrf_token": token, "day": day.isoformat(), "reason": "Wasserschaden im Erdgeschoss"}
-    )
+    answers = {"csrf_token": token, "day": day.isoformat(), "reason": "Wasserschaden im Erdgeschoss"}
+    check = client.post(url, data=answers)
+    # First who is affected and the reason as mailed; nothing is cancelled yet.
+    assert check.status_code == 200
+    said = " ".join(check.get_data(as_text=True).split())
+    assert 'Betroffene Termine</dt> <dd class="kern-description-list-item__value">2' in said
+    assert 'Betroffene Personen</dt> <dd class="kern-description-list-item__value">2' in said
+    assert "Wasserschaden im Erdgeschoss" in said
+    assert "Ja, Tag absagen und 2 Personen benachrichtigen" in said
+    db.session.refresh(first)
+    assert first.status == "confirmed"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 0
+    response = client.post(url, data={**answers, "confirmed": "ja"})
     assert response.status_code == 302
     assert "2 Termine wurden abgesagt" in client.get(response.headers["Location"]).get_data(as_text=True)
 
