@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from appointments import actions_config, actions_fees  # noqa: F401  (declare appointment.config_*, .fee_saved)
+from appointments import actions_config, actions_fees, demo_day  # noqa: F401  (declare appointment.config_*, .fee_saved)
 from appointments.models import LocationSettings, OfferedService, OpeningPeriod, ServiceFee
 from portal.actors import SYSTEM
 from portal.audit import services as audit
@@ -240,6 +240,8 @@ def load(echo: Callable[[str], None] = print) -> dict[str, int]:
             ("fees", "service fees"),
         ):
             loader.step_done(kind, label)
+    # A day on the desk, so a new clerk does not open an empty one (both Bürgerbüros).
+    loader.created["visitors today"] += demo_day.load_day(echo)
     created = sum(loader.created.values())
     echo(f"  appointments: {created} created, {sum(loader.present.values())} already present")
     return dict(loader.created)
