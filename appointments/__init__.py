@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from portal.declarations import Scope, Setting, declare_scope, declare_setting
-from portal.services_registry import Landing, add_account_link, add_admin_link, add_landing
+from portal.services_registry import Landing, add_account_link, add_admin_link, add_landing, add_organisation_link
 
 
 def register(app: Flask) -> None:
@@ -82,6 +82,7 @@ def register(app: Flask) -> None:
         fee_payments.register(app)
         add_admin_link(app, "appointments_admin.fees_index", _l("Termine: Gebühren der Leistungen"))
     add_account_link(app, "appointments.mine", _l("Meine Termine"))
+    add_organisation_link(app, "appointments.organisation_bookings", _l("Termine der Organisation"))
     add_admin_link(app, "appointments_admin.index", _l("Termine: Standorte, Leistungen, Öffnungszeiten"))
     add_admin_link(app, "desk.index", _l("Schalter (Termine)"))
     add_admin_link(app, "appointments_feed.index", _l("Termine im eigenen Kalender abonnieren"))

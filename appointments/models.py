@@ -150,6 +150,8 @@ class Booking(Model):
     phone: Mapped[str | None] = mapped_column(sa.String(40))
     language: Mapped[str] = mapped_column(sa.String(5), default="de")
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    # Booked while acting for a business ("Handeln für ..."): the booking belongs to it, its members see it.
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

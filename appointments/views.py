@@ -220,5 +220,6 @@ def index():
 from appointments import (  # noqa: E402, F401  (routes on the same blueprint)
     views_booking,
     views_manage,
+    views_org,
     views_waitlist,
 )

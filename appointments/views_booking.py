@@ -25,10 +25,11 @@ from flask_login import current_user
 from appointments import forms
 from appointments.errors import BookingError, NotFound, SlotTaken
 from appointments.ics import booking_calendar
-from appointments.services import antiabuse, availability, captcha, catalogue, fee_payments, fees, qr
+from appointments.services import antiabuse, availability, captcha, catalogue, fee_payments, fees, my_bookings, qr
 from appointments.services import booking as booking_service
 from appointments.views import bp, build_calendar, iso, parse_day, parse_iso, slot_label
 from portal import access
+from portal.accounts.services import organisations
 from portal.actors import current_actor
 from portal.extensions import limiter
 from portal.timeutil import to_berlin
@@ -306,6 +307,8 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
         "name": state.get("name"),
         "email": state.get("email"),
         "phone": state.get("phone"),
+        # Acting for a business: the booking will belong to it (the check page says so).
+        "organisation": organisations.acting_organisation(),
         # The fee (None: none, or payments off): the total, what each service costs, the refund policy.
         "fee": quote,
         "fee_lines": [(names.get(line.service_id, "?"), line.quantity, line.amount_cents) for line in quote.lines]
@@ -507,4 +510,5 @@ def booking_details(found: Any) -> dict[str, Any]:
         "services": [(names.get(item.catalogue_service_id, "?"), item.quantity) for item in found.items],
         "location": locations.get(found.location_id),
         "minutes": int((found.ends_at - found.starts_at).total_seconds() // 60),
+        "organisation": my_bookings.organisation_of(found),
     }

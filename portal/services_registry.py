@@ -32,6 +32,12 @@ def add_account_link(app: Flask, endpoint: str, label: object) -> None:
     app.extensions.setdefault("stadtportal_account_links", []).append((endpoint, label))
 
 
+def add_organisation_link(app: Flask, endpoint: str, label: object) -> None:
+    """List a service's page about one business (e.g. its bookings) on that organisation's page; the endpoint
+    takes `organisation_id`."""
+    app.extensions.setdefault("stadtportal_organisation_links", []).append((endpoint, label))
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation_helper() -> dict:

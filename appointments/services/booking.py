@@ -120,6 +120,8 @@ def hold_booking(
     if not online and not may_act_for_location(actor, location_id):
         raise BookingError("kind", _("Nur Mitarbeitende des Standorts dürfen so buchen."), "forbidden")
     contact = clean_contact(name, email, phone, language, email_required=online)
+    # Booked while acting for a business: the booking belongs to it (current_actor re-checks the membership).
+    organisation_id = actor.organisation_id if online and actor.user is not None else None
     items = [(int(service_id), int(quantity)) for service_id, quantity in items]
     start = as_utc(start) if start.tzinfo else start  # check_bookable refuses naive times with a field error
     token = secrets.token_urlsafe(32)
@@ -143,6 +145,7 @@ def hold_booking(
                 now,
                 manage_token_hash=token_hash(token),
                 user_id=user_id,
+                organisation_id=organisation_id,
                 kind=str(kind),
                 status=BookingStatus.RESERVED if confirm_by else BookingStatus.CONFIRMED,
                 confirm_by=confirm_by,
@@ -165,6 +168,7 @@ def hold_booking(
                 status=booking.status,
                 kind=str(kind),
                 items=[[service_id, quantity] for service_id, quantity in items],
+                **({"organisation_id": organisation_id} if organisation_id is not None else {}),
                 **({"fee_cents": fee.amount_cents, "payment": fee.method} if fee is not None else {}),
             )
             booking_mail.send(

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 
 from appointments.errors import NotFound
 from appointments.models import Booking
+from portal.accounts.models import Organisation
+from portal.accounts.services import organisations
 from portal.actors import Actor
 from portal.extensions import db
 
@@ -25,3 +27,24 @@ def own_booking(actor: Actor, reference: str) -> Booking:
     if booking is None or actor.user is None or booking.user_id != actor.user.id:
         raise NotFound()
     return booking
+
+
+def organisation_bookings(actor: Actor, organisation_id: int, limit: int = 500) -> list[Booking]:
+    """The bookings made for a business (by any of its members acting for it), newest appointment first.
+
+    Members of the organisation only (owners and members alike: every member may book for it); NotAllowedError
+    for anyone else.
+    """
+    organisations.get_organisation(actor, organisation_id)
+    query = (
+        sa.select(Booking)
+        .where(Booking.organisation_id == organisation_id)
+        .order_by(Booking.starts_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def organisation_of(booking: Booking) -> Organisation | None:
+    """The business a booking belongs to (booked while acting for it), or None."""
+    return db.session.get(Organisation, booking.organisation_id) if booking.organisation_id else None

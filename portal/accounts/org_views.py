@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal import access
@@ -63,6 +63,7 @@ def _detail_page(organisation_id: int, invite_form: InviteForm, status: int = 20
             invite_form=invite_form,
             acting_id=organisations.acting_organisation_id(),
             me_id=actor.user.id if actor.user else None,
+            service_links=current_app.extensions.get("stadtportal_organisation_links", []),
         ),
         status,
     )
