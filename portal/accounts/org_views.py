@@ -92,6 +92,20 @@ def invite(organisation_id: int):
     return _detail_page(organisation_id, form, 422)
 
 
+@bp.post("/<int:organisation_id>/einladungen/<int:invitation_id>/zurueckziehen")
+@access.signed_in
+def withdraw_invitation(organisation_id: int, invitation_id: int):
+    try:
+        invitation = organisations.withdraw_invitation(current_actor(), organisation_id, invitation_id)
+    except NotAllowedError:
+        abort(403)
+    except AccountError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(_("Die Einladung an %(email)s ist zurückgezogen.", email=invitation.email), "success")
+    return redirect(url_for(".detail", organisation_id=organisation_id))
+
+
 @bp.post("/<int:organisation_id>/mitglieder/<int:member_id>/entfernen")
 @access.signed_in
 def remove_member(organisation_id: int, member_id: int):

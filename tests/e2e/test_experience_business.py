@@ -75,3 +75,19 @@ def test_a_booking_made_for_a_business_is_in_its_name_and_in_its_list(page: Page
     expect(page.locator("h1")).to_have_text("Termine von Muster Bau GmbH")
     expect(page.locator("main")).to_contain_text(reference)
     look(page, "business bookings")
+
+
+def test_an_owner_withdraws_an_open_invitation(page: Page, live_server: LiveServer):
+    from tests.builders import PASSWORD
+
+    organisation_id = _business(live_server)
+    sign_in(page, live_server, "anna@example.org", PASSWORD)
+    goto(page, live_server(f"/organisationen/{organisation_id}"))
+    page.fill("#invite-email", "bob@example.org")
+    page.get_by_role("button", name="Einladung senden").click()
+    expect(page.get_by_text("Die Einladung an bob@example.org ist verschickt.")).to_be_visible()
+    look(page, "organisation with an open invitation")
+    page.get_by_role("button", name="Zurückziehen Einladung an bob@example.org").click()
+    expect(page.get_by_text("Die Einladung an bob@example.org ist zurückgezogen.")).to_be_visible()
+    expect(page.get_by_role("button", name="Zurückziehen Einladung an bob@example.org")).to_have_count(0)
+    assert_accessible(page, "organisation after withdrawing")

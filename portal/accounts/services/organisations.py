@@ -163,6 +163,27 @@ def invite_member(actor: Actor, organisation_id: int, email: str) -> Invitation:
     return invitation
 
 
+def withdraw_invitation(actor: Actor, organisation_id: int, invitation_id: int) -> Invitation:
+    """The owner withdraws an open invitation: its link stops working at once (invitation.revoked)."""
+    organisation = _require_owner(actor, organisation_id).organisation
+    with transaction():
+        invitation = db.session.get(Invitation, invitation_id)
+        if invitation is None or invitation.kind != "organisation" or invitation.organisation_id != organisation.id:
+            raise NotAllowedError(_("Diese Einladung gibt es nicht."))
+        if invitation.accepted_at is not None or invitation.revoked_at is not None:
+            raise AccountError(_("Diese Einladung ist nicht mehr offen."))
+        invitation.revoked_at = utcnow()
+        audit.record(
+            "invitation.revoked",
+            actor,
+            target=invitation,
+            kind="organisation",
+            email=invitation.email,
+            organisation_id=organisation.id,
+        )
+    return invitation
+
+
 def remove_member(actor: Actor, organisation_id: int, member_id: int) -> None:
     """The owner removes a member (or a member leaves). The last owner cannot go."""
     user = _user(actor)
