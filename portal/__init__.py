@@ -17,6 +17,7 @@ CORE_BLUEPRINTS = [
     "portal.accounts.me_views",
     "portal.accounts.org_views",
     "portal.admin.views",
+    "portal.admin.work_views",
     "portal.audit.views",
     "portal.mail.views",
     "portal.oidc.views",

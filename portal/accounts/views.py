@@ -40,19 +40,24 @@ def _locked_message(result: signin.SignInResult) -> str:
     return signin.locked_message(result.locked_until)
 
 
+def start_page_for(user: object) -> str:
+    """Where a person lands after signing in: staff on their work (/arbeit), everybody else on Mein Konto."""
+    return url_for("work.index") if getattr(user, "is_staff", False) else url_for("me.index")
+
+
 @bp.route("/anmelden", methods=["GET", "POST"])
 @access.public
 def login():
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
-        return redirect(next_url or url_for("me.index"))
+        return redirect(next_url or start_page_for(current_user))
     form = LoginForm()
     alert = None
     resend_form = None
     if form.validate_on_submit():
         result = signin.sign_in(form.email.data or "", form.password.data or "", request.remote_addr, next_url)
         if result.outcome is Outcome.SIGNED_IN:
-            return redirect(next_url or url_for("me.index"))
+            return redirect(next_url or start_page_for(current_user))
         if result.outcome is Outcome.NEEDS_TOTP:
             return redirect(url_for(".login_totp"))
         if result.outcome is Outcome.LOCKED:
@@ -78,7 +83,7 @@ def login_totp():
         next_url = safe_next(signin.pending_next_url())
         result = signin.complete_totp(form.code.data or "", request.remote_addr)
         if result.outcome is Outcome.SIGNED_IN:
-            return redirect(next_url or url_for("me.index"))
+            return redirect(next_url or start_page_for(current_user))
         if result.outcome is Outcome.EXPIRED:
             flash(_("Bitte melden Sie sich erneut mit E-Mail-Adresse und Passwort an."), "info")
             return redirect(url_for(".login"))

@@ -40,7 +40,7 @@ OTHER_AREAS = [
 ]
 
 
-def _other_areas(actor: Actor) -> list[tuple[str, Any]]:
+def other_areas(actor: Actor) -> list[tuple[str, Any]]:
     areas = []
     for endpoint, label in [*OTHER_AREAS, *current_app.extensions.get("stadtportal_admin_links", [])]:
         rule = access.rule_for(current_app, endpoint)
@@ -62,7 +62,7 @@ def index():
         "admin/index.html",
         platform_admin=is_platform_admin(actor),
         departments=manageable_departments(actor),
-        other_areas=_other_areas(actor),
+        other_areas=other_areas(actor),
     )
 
 

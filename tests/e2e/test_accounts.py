@@ -76,7 +76,9 @@ def test_staff_sign_in_asks_for_the_authenticator_code(page: Page, live_server: 
 
     page.fill("#code", pyotp.TOTP(secret).now())
     submit_main_form(page)
-    page.wait_for_url("**/konto/")
-    expect(page.locator("h1")).to_have_text("Mein Konto")
+    # Staff land on their start page with their work, not on the citizen's "Mein Konto".
+    page.wait_for_url("**/arbeit/")
+    expect(page.locator("h1")).to_have_text("Meine Arbeit")
+    assert_accessible(page, "staff start page")
     goto(page, live_server("/admin/"))
     assert page.url == live_server("/admin/")
