@@ -186,6 +186,17 @@ def export_json():
     return _private(response)
 
 
+@bp.get("/daten-csv.zip")
+@access.signed_in
+def export_csv():
+    """The same data as the JSON file, as CSV tables in a zip (one file per list, e.g. the bookings)."""
+    from portal.gdpr.tables import csv_zip
+
+    response = Response(csv_zip(profile.export_data(current_actor(), "csv")), mimetype="application/zip")
+    response.headers["Content-Disposition"] = 'attachment; filename="stadtportal-meine-daten-csv.zip"'
+    return _private(response)
+
+
 @bp.get("/daten.pdf")
 @limiter.limit("10 per minute")  # rendering takes a moment; nobody needs their summary more often
 @access.signed_in

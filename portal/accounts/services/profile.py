@@ -166,7 +166,7 @@ def revoke_other_sessions(actor: Actor) -> int:
 
 # --- export -----------------------------------------------------------------------------------------------
 
-EXPORT_FORMATS = ("json", "html", "pdf")
+EXPORT_FORMATS = ("json", "csv", "html", "pdf")
 
 
 def export_data(actor: Actor, format: str = "json") -> dict[str, Any]:
