@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         cli,
         demo,
         desk_views,
+        display_views,  # noqa: F401  (routes on the desk blueprint)
         feed_views,
         models,  # noqa: F401  (for the metadata and migrations)
         views,

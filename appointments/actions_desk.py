@@ -12,3 +12,7 @@ declare(
     ["location_id", "day", "reason"],
     "A closed day: its bookings were cancelled (one event per booking and one for the closure)",
 )
+declare("appointment.display_token_created", ["location_id", "label"], "A waiting-room screen got a display link")
+declare(
+    "appointment.display_token_revoked", ["location_id", "label"], "A waiting-room screen's display link was revoked"
+)

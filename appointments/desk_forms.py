@@ -50,3 +50,10 @@ class StatisticsForm(FlaskForm):
 
     from_ = DateField(_l("Von"), name="from", validators=[Optional()])
     to = DateField(_l("Bis"), validators=[Optional()])
+
+
+class DisplayTokenForm(FlaskForm):
+    label = StringField(
+        _l("Name des Bildschirms"),
+        validators=[DataRequired(_l("Geben Sie dem Bildschirm einen Namen.")), Length(max=100)],
+    )

@@ -277,6 +277,22 @@ class CalendarFeed(Model):
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class DisplayToken(Model):
+    """A waiting-room screen's key: it shows that one location's call display and nothing else. The secret sits
+    in the screen's address (only its SHA-256 is stored); a department admin revokes it."""
+
+    __tablename__ = "appointment_display_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("location.id"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(100))  # e.g. "Bildschirm Wartebereich Erdgeschoss"
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class PaymentChoice(enum.StrEnum):
     ONLINE = "online"  # a payment order of the payments service, paid on its pages
     COUNTER = "counter"  # paid at the desk on the day; no payment order
