@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         api_bookings,
         api_catalogue,
         cli,
+        closure_views,  # noqa: F401  (routes on the configuration blueprint)
         demo,
         desk_views,
         display_views,  # noqa: F401  (routes on the desk blueprint)

@@ -16,3 +16,8 @@ declare("appointment.display_token_created", ["location_id", "label"], "A waitin
 declare(
     "appointment.display_token_revoked", ["location_id", "label"], "A waiting-room screen's display link was revoked"
 )
+declare(
+    "appointment.closure_cancelled",
+    ["location_id", "first_day", "last_day", "reason"],
+    "Bookings inside a newly added closure were cancelled (one event per booking)",
+)

@@ -207,7 +207,7 @@ def closures(location_id: int):
     form = ClosureForm()
     if form.validate_on_submit():
         try:
-            config.add_closure(
+            closure = config.add_closure(
                 actor,
                 location_id,
                 config.ClosureData(
@@ -220,7 +220,10 @@ def closures(location_id: int):
             show_error(form, error)
         else:
             flash(_("Die Schließzeit wurde eingetragen."), "success")
-            return redirect(url_for("appointments_admin.closures", location_id=location_id))
+            # Booked appointments in the closed days are shown next, with the offer to cancel them.
+            return redirect(
+                url_for("appointments_admin.closure_bookings", location_id=location_id, closure_id=closure.id)
+            )
     status = 422 if form.errors else 200
     return _render("closures.html", location_id, status, form=form, section="closures")
 

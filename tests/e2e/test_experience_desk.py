@@ -52,3 +52,32 @@ def test_a_display_link_opens_the_kiosk_view_until_revoked(page: Page, live_serv
     page.get_by_role("button", name="Widerrufen Wartebereich Erdgeschoss").click()
     expect(page.get_by_text("ist widerrufen")).to_be_visible()
     assert goto(screen, link).status == 404
+
+
+def test_adding_a_closure_shows_its_bookings_and_cancels_them(page: Page, live_server: LiveServer):
+    from datetime import timedelta
+
+    from tests.appointments.builders import make_bookable_location, make_catalogue_service, offer
+    from tests.appointments.desk.builders import make_booking, today_at
+    from tests.builders import PASSWORD, make_department, make_user
+
+    with live_server.app.app_context():
+        department = make_department()
+        location = make_bookable_location(department=department, counters=2)
+        service = make_catalogue_service(department)
+        offer(location, service, minutes=15)
+        admin = make_user("chefin@stadt.example", department=department, department_role="department_admin", totp=True)
+        starts = today_at(9) + timedelta(days=2)
+        make_booking(location, service, starts_at=starts, name="Ina Innen", email="ina@example.org")
+        location_id, secret, day = location.id, admin.totp_secret, starts.date().isoformat()
+
+    sign_in(page, live_server, "chefin@stadt.example", PASSWORD, secret)
+    goto(page, live_server(f"/admin/termine/standorte/{location_id}/schliesstage"))
+    page.fill("#first_day", day)
+    page.fill("#reason", "Umzug")
+    page.get_by_role("button", name="Schließtage eintragen").click()
+    expect(page.locator("h1")).to_contain_text("Gebuchte Termine in der Schließzeit")
+    expect(page.get_by_role("table")).to_contain_text("Ina Innen")
+    look(page, "closure bookings")
+    page.get_by_role("button", name="1 Termin absagen").click()
+    expect(page.get_by_text("1 Termin wurde abgesagt")).to_be_visible()
