@@ -17,15 +17,20 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from appointments.services.config import WEEKDAY_NAMES
 from portal.forms import MultiCheckboxField
 
 SLOT_CHOICES = [SelectChoice(m, _l("%(minutes)s Minuten", minutes=m)) for m in (5, 10, 15, 20, 30, 60)]  # type: ignore[arg-type]
 WEEKDAY_CHOICES = [SelectChoice(number, name) for number, name in enumerate(WEEKDAY_NAMES)]  # type: ignore[arg-type]
-RATE_RE = r"^\d{1,6}\s*/\s*(second|minute|hour|day)$"
-RATE_MESSAGE = _l("Geben Sie eine Grenze wie „10/hour“ oder „120/minute“ ein.")
+UNIT_MESSAGE = _l("Wählen Sie einen Zeitraum.")
+RATE_UNITS = [
+    ("second", _l("je Sekunde")),
+    ("minute", _l("je Minute")),
+    ("hour", _l("je Stunde")),
+    ("day", _l("je Tag")),
+]
 
 
 def _number(label: object, low: int, high: int, message: object) -> IntegerField:
@@ -72,14 +77,26 @@ class SettingsForm(FlaskForm):
     waitlist_offer_minutes = _number(
         _l("Angebot an die Warteliste gilt (Minuten)"), 10, 2880, _l("Zwischen 10 und 2880 Minuten.")
     )
-    search_rate_limit = StringField(
-        _l("Grenze für Terminsuchen je Adresse"),
-        validators=[InputRequired(RATE_MESSAGE), Length(max=40), Regexp(RATE_RE, message=RATE_MESSAGE)],
+    # Rate limits as a number and a unit (stored as flask-limiter's "120/minute"): nobody types code syntax.
+    search_rate_count = _number(_l("Terminsuchen höchstens"), 1, 999_999, _l("Zwischen 1 und 999999."))
+    search_rate_unit = SelectField(
+        _l("Zeitraum für Terminsuchen"), choices=RATE_UNITS, validators=[InputRequired(UNIT_MESSAGE)]
     )
-    booking_rate_limit = StringField(
-        _l("Grenze für Buchungen je Adresse"),
-        validators=[InputRequired(RATE_MESSAGE), Length(max=40), Regexp(RATE_RE, message=RATE_MESSAGE)],
+    booking_rate_count = _number(_l("Buchungen höchstens"), 1, 999_999, _l("Zwischen 1 und 999999."))
+    booking_rate_unit = SelectField(
+        _l("Zeitraum für Buchungen"), choices=RATE_UNITS, validators=[InputRequired(UNIT_MESSAGE)]
     )
+
+    def load_rates(self, search: str, booking: str) -> None:
+        """Fill the number and unit fields from stored limits such as "120/minute"."""
+        for prefix, value in (("search", search), ("booking", booking)):
+            count, _slash, unit = value.partition("/")
+            getattr(self, f"{prefix}_rate_count").data = int(count) if count.strip().isdigit() else None
+            getattr(self, f"{prefix}_rate_unit").data = unit.strip() or "minute"
+
+    def rate(self, prefix: str) -> str:
+        """The limit as flask-limiter reads it, e.g. "120/minute"."""
+        return f"{getattr(self, f'{prefix}_rate_count').data}/{getattr(self, f'{prefix}_rate_unit').data}"
 
 
 class OfferedServiceForm(FlaskForm):

@@ -76,8 +76,8 @@ def _settings_data(form: SettingsForm) -> config.SettingsData:
         captcha_required=bool(form.captcha_required.data),
         reminder_hours=form.reminder_hours.data or 0,
         waitlist_offer_minutes=form.waitlist_offer_minutes.data or 0,
-        search_rate_limit=form.search_rate_limit.data or "",
-        booking_rate_limit=form.booking_rate_limit.data or "",
+        search_rate_limit=form.rate("search"),
+        booking_rate_limit=form.rate("booking"),
     )
 
 
@@ -88,6 +88,10 @@ def settings(location_id: int):
     view = config.location_config(actor, location_id)
     # Unsaved locations start from the model's defaults, so the first save is a sensible configuration.
     form = SettingsForm(obj=view.settings, data=None if view.settings else config.default_settings())
+    if not form.is_submitted():
+        stored = view.settings or config.default_settings()
+        limits = stored if isinstance(stored, dict) else vars(stored)
+        form.load_rates(limits["search_rate_limit"], limits["booking_rate_limit"])
     if form.validate_on_submit():
         try:
             config.save_settings(actor, location_id, _settings_data(form))

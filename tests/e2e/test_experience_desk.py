@@ -81,3 +81,24 @@ def test_adding_a_closure_shows_its_bookings_and_cancels_them(page: Page, live_s
     look(page, "closure bookings")
     page.get_by_role("button", name="1 Termin absagen").click()
     expect(page.get_by_text("1 Termin wurde abgesagt")).to_be_visible()
+
+
+def test_rate_limits_are_set_as_number_and_unit(page: Page, live_server: LiveServer):
+    from tests.appointments.builders import make_bookable_location
+    from tests.builders import PASSWORD, make_department, make_user
+
+    with live_server.app.app_context():
+        department = make_department()
+        location = make_bookable_location(department=department)
+        admin = make_user("chefin@stadt.example", department=department, department_role="department_admin", totp=True)
+        location_id, secret = location.id, admin.totp_secret
+
+    sign_in(page, live_server, "chefin@stadt.example", PASSWORD, secret)
+    goto(page, live_server(f"/admin/termine/standorte/{location_id}/"))
+    page.get_by_label("Buchungen höchstens").fill("25")
+    page.get_by_label("Zeitraum für Buchungen").select_option("day")
+    page.get_by_role("button", name="Einstellungen speichern").click()
+    expect(page.get_by_text("Die Einstellungen wurden gespeichert.")).to_be_visible()
+    expect(page.get_by_label("Buchungen höchstens")).to_have_value("25")
+    expect(page.get_by_label("Zeitraum für Buchungen")).to_have_value("day")
+    look(page, "location settings")

@@ -27,8 +27,10 @@ SETTINGS = {
     "cancel_cooldown_minutes": "15",
     "reminder_hours": "24",
     "waitlist_offer_minutes": "120",
-    "search_rate_limit": "120/minute",
-    "booking_rate_limit": "10/hour",
+    "search_rate_count": "120",
+    "search_rate_unit": "minute",
+    "booking_rate_count": "10",
+    "booking_rate_unit": "hour",
 }
 
 
@@ -90,12 +92,28 @@ def test_held_back_seats_must_be_fewer_than_counters(client, mitte, amtsadmin):
 def test_malformed_rate_limit_is_refused_next_to_its_field(client, mitte, amtsadmin):
     sign_in(client, amtsadmin)
 
-    response = post_form(client, _url(mitte), {**SETTINGS, "booking_rate_limit": "viele"})
+    response = post_form(client, _url(mitte), {**SETTINGS, "booking_rate_count": "viele"})
+    unknown_unit = post_form(client, _url(mitte), {**SETTINGS, "search_rate_unit": "fortnight"})
 
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert 'id="booking_rate_limit-error"' in page
+    assert 'id="booking_rate_count-error"' in page
     assert 'value="viele"' in page
+    assert unknown_unit.status_code == 422
+    assert 'id="search_rate_unit-error"' in unknown_unit.get_data(as_text=True)
+
+
+def test_rate_limits_are_typed_as_number_and_unit_and_stored_for_the_limiter(client, mitte, amtsadmin):
+    sign_in(client, amtsadmin)
+
+    saved = post_form(client, _url(mitte), {**SETTINGS, "booking_rate_count": "25", "booking_rate_unit": "day"})
+
+    assert saved.status_code == 302
+    settings = db.session.get(LocationSettings, mitte.id)
+    assert (settings.search_rate_limit, settings.booking_rate_limit) == ("120/minute", "25/day")
+    page = client.get(_url(mitte)).get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="booking_rate_count"[^>]*value="25"', page)
+    assert re.search(r'<option[^>]*selected[^>]*value="day"|<option[^>]*value="day"[^>]*selected', page)
 
 
 def test_admin_of_another_department_and_a_clerk_are_refused(client, mitte):
