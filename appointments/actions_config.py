@@ -13,6 +13,9 @@ declare(
     ["location_id", "weekday", "opens", "closes"],
     "An opening interval of a location was added or changed",
 )
+declare(
+    "appointment.config_hours_changed", ["location_id", "weekday", "opens", "closes"], "An opening interval was changed"
+)
 declare("appointment.config_hours_deleted", ["location_id", "weekday"], "An opening interval was removed")
 declare(
     "appointment.config_closure_saved",

@@ -122,6 +122,16 @@ class OpeningPeriodForm(FlaskForm):
     valid_until = DateField(_l("Gültig bis"), validators=[Optional()])
 
 
+class OpeningPeriodEditForm(FlaskForm):
+    """One interval changed in place: one weekday."""
+
+    weekday = SelectField(_l("Wochentag"), coerce=int, choices=WEEKDAY_CHOICES)
+    opens = TimeField(_l("Öffnet um"), validators=[InputRequired(_l("Geben Sie eine Uhrzeit ein, z. B. 08:00."))])
+    closes = TimeField(_l("Schließt um"), validators=[InputRequired(_l("Geben Sie eine Uhrzeit ein, z. B. 12:00."))])
+    valid_from = DateField(_l("Gültig ab"), validators=[Optional()])
+    valid_until = DateField(_l("Gültig bis"), validators=[Optional()])
+
+
 class ClosureForm(FlaskForm):
     first_day = DateField(_l("Erster geschlossener Tag"), validators=[InputRequired(_l("Geben Sie ein Datum ein."))])
     last_day = DateField(_l("Letzter geschlossener Tag"), validators=[Optional()])

@@ -16,6 +16,7 @@ from wtforms.fields import SelectChoice
 from appointments.admin_forms import (
     ClosureForm,
     OfferedServiceForm,
+    OpeningPeriodEditForm,
     OpeningPeriodForm,
     ServiceFeeForm,
     SettingsForm,
@@ -190,6 +191,35 @@ def hours(location_id: int):
             return redirect(url_for("appointments_admin.hours", location_id=location_id))
     status = 422 if form.errors else 200
     return _render("hours.html", location_id, status, form=form, section="hours")
+
+
+@bp.route("/standorte/<int:location_id>/oeffnungszeiten/<int:period_id>/bearbeiten", methods=["GET", "POST"])
+@access.roles(*CONFIG_ROLES)
+def hours_edit(location_id: int, period_id: int):
+    actor = current_actor()
+    period = config.opening_period(actor, location_id, period_id)
+    form = OpeningPeriodEditForm(obj=period)
+    if form.validate_on_submit():
+        try:
+            config.update_opening_period(
+                actor,
+                location_id,
+                period_id,
+                config.OpeningPeriodData(
+                    weekdays=(form.weekday.data,),
+                    opens=form.opens.data,
+                    closes=form.closes.data,
+                    valid_from=form.valid_from.data,
+                    valid_until=form.valid_until.data,
+                ),
+            )
+        except config.ConfigError as error:
+            show_error(form, error)
+        else:
+            flash(_("Die Öffnungszeit wurde geändert."), "success")
+            return redirect(url_for("appointments_admin.hours", location_id=location_id))
+    status = 422 if form.errors else 200
+    return _render("hours_edit.html", location_id, status, form=form, period=period, section="hours")
 
 
 @bp.post("/standorte/<int:location_id>/oeffnungszeiten/<int:period_id>/loeschen")

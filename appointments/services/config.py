@@ -316,9 +316,7 @@ def _ranges_overlap(a_from: date | None, a_until: date | None, b_from: date | No
     )
 
 
-def save_opening_period(actor: Actor, location_id: int, data: OpeningPeriodData) -> list[OpeningPeriod]:
-    """Add one interval on each of the weekdays; all of them or, when one overlaps, none."""
-    location = location_for_config(actor, location_id)
+def _validate_period(data: OpeningPeriodData) -> list[int]:
     weekdays = sorted(set(data.weekdays))
     if not weekdays or any(not 0 <= day <= 6 for day in weekdays):
         raise ConfigError(_l("Wählen Sie mindestens einen Wochentag."), "weekdays")
@@ -326,28 +324,73 @@ def save_opening_period(actor: Actor, location_id: int, data: OpeningPeriodData)
         raise ConfigError(_l("Die Schließzeit muss nach der Öffnungszeit liegen."), "closes")
     if data.valid_from and data.valid_until and data.valid_from > data.valid_until:
         raise ConfigError(_l("Das Ende der Gültigkeit darf nicht vor ihrem Beginn liegen."), "valid_until")
-    with transaction():
-        others = db.session.scalars(
-            sa.select(OpeningPeriod).where(
-                OpeningPeriod.location_id == location.id, OpeningPeriod.weekday.in_(weekdays)
+    return weekdays
+
+
+def _refuse_overlap(location_id: int, weekdays: list[int], data: OpeningPeriodData, skip: int | None = None) -> None:
+    """ConfigError when the interval overlaps another one of the location on those weekdays (`skip`: itself)."""
+    query = sa.select(OpeningPeriod).where(
+        OpeningPeriod.location_id == location_id, OpeningPeriod.weekday.in_(weekdays)
+    )
+    if skip is not None:
+        query = query.where(OpeningPeriod.id != skip)
+    for other in db.session.scalars(query):
+        if (
+            _ranges_overlap(data.valid_from, data.valid_until, other.valid_from, other.valid_until)
+            and data.opens < other.closes
+            and other.opens < data.closes
+        ):
+            raise ConfigError(
+                _l(
+                    "Überschneidet sich mit %(weekday)s %(opens)s–%(closes)s Uhr. Für eine Pause legen Sie "
+                    "zwei Zeiten an, die sich nicht überschneiden.",
+                    weekday=WEEKDAY_NAMES[other.weekday],
+                    opens=other.opens.strftime("%H:%M"),
+                    closes=other.closes.strftime("%H:%M"),
+                ),
+                "opens",
             )
+
+
+def opening_period(actor: Actor, location_id: int, period_id: int) -> OpeningPeriod:
+    location = location_for_config(actor, location_id)
+    return _of_location(OpeningPeriod, period_id, location.id)
+
+
+def update_opening_period(actor: Actor, location_id: int, period_id: int, data: OpeningPeriodData) -> OpeningPeriod:
+    """Change one interval (its weekday, times, validity) in place; refused when it would overlap another."""
+    location = location_for_config(actor, location_id)
+    weekdays = _validate_period(data)
+    if len(weekdays) != 1:
+        raise ConfigError(_l("Wählen Sie genau einen Wochentag."), "weekday")
+    with transaction():
+        period = _of_location(OpeningPeriod, period_id, location.id)
+        _refuse_overlap(location.id, weekdays, data, skip=period.id)
+        before = f"{period.weekday} {period.opens.isoformat('minutes')}-{period.closes.isoformat('minutes')}"
+        period.weekday = weekdays[0]
+        period.opens, period.closes = data.opens, data.closes
+        period.valid_from, period.valid_until = data.valid_from, data.valid_until
+        audit.record(
+            "appointment.config_hours_changed",
+            actor,
+            target=period,
+            location_id=location.id,
+            weekday=period.weekday,
+            opens=data.opens.isoformat("minutes"),
+            closes=data.closes.isoformat("minutes"),
+            valid_from=data.valid_from.isoformat() if data.valid_from else None,
+            valid_until=data.valid_until.isoformat() if data.valid_until else None,
+            before=before,
         )
-        for other in others:
-            if (
-                _ranges_overlap(data.valid_from, data.valid_until, other.valid_from, other.valid_until)
-                and data.opens < other.closes
-                and other.opens < data.closes
-            ):
-                raise ConfigError(
-                    _l(
-                        "Überschneidet sich mit %(weekday)s %(opens)s–%(closes)s Uhr. Für eine Pause legen Sie "
-                        "zwei Zeiten an, die sich nicht überschneiden.",
-                        weekday=WEEKDAY_NAMES[other.weekday],
-                        opens=other.opens.strftime("%H:%M"),
-                        closes=other.closes.strftime("%H:%M"),
-                    ),
-                    "opens",
-                )
+    return period
+
+
+def save_opening_period(actor: Actor, location_id: int, data: OpeningPeriodData) -> list[OpeningPeriod]:
+    """Add one interval on each of the weekdays; all of them or, when one overlaps, none."""
+    location = location_for_config(actor, location_id)
+    weekdays = _validate_period(data)
+    with transaction():
+        _refuse_overlap(location.id, weekdays, data)
         periods = []
         for weekday in weekdays:
             period = OpeningPeriod(

@@ -102,3 +102,25 @@ def test_rate_limits_are_set_as_number_and_unit(page: Page, live_server: LiveSer
     expect(page.get_by_label("Buchungen höchstens")).to_have_value("25")
     expect(page.get_by_label("Zeitraum für Buchungen")).to_have_value("day")
     look(page, "location settings")
+
+
+def test_an_opening_interval_is_edited(page: Page, live_server: LiveServer):
+    from tests.appointments.builders import make_bookable_location
+    from tests.builders import PASSWORD, make_department, make_user
+
+    with live_server.app.app_context():
+        department = make_department()
+        location = make_bookable_location(department=department)
+        admin = make_user("chefin@stadt.example", department=department, department_role="department_admin", totp=True)
+        location_id, secret = location.id, admin.totp_secret
+
+    sign_in(page, live_server, "chefin@stadt.example", PASSWORD, secret)
+    goto(page, live_server(f"/admin/termine/standorte/{location_id}/oeffnungszeiten"))
+    page.get_by_role("link", name="Ändern", exact=False).first.click()
+    expect(page.locator("h1")).to_contain_text("Öffnungszeit ändern")
+    look(page, "opening interval edit")
+    page.fill("#closes", "11:30")
+    page.get_by_role("button", name="Änderung speichern").click()
+    expect(page.get_by_text("Die Öffnungszeit wurde geändert.")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("11:30")
+    look(page, "opening hours")

@@ -333,3 +333,26 @@ def test_no_weekday_chosen_is_refused_next_to_the_weekdays(client, mitte, amtsad
     assert response.status_code == 422
     assert 'id="weekdays-error"' in page
     assert 'value="08:00"' in page
+
+
+def test_an_opening_interval_is_changed_in_place_and_audited(client, mitte, amtsadmin):
+    sign_in(client, amtsadmin)
+    post_form(client, _url(mitte, "oeffnungszeiten"), {"weekdays": ["0"], "opens": "08:00", "closes": "12:00"})
+    post_form(client, _url(mitte, "oeffnungszeiten"), {"weekdays": ["0"], "opens": "13:00", "closes": "16:00"})
+    morning = db.session.scalars(sa.select(OpeningPeriod).order_by(OpeningPeriod.opens)).first()
+    assert f"oeffnungszeiten/{morning.id}/bearbeiten" in client.get(_url(mitte, "oeffnungszeiten")).get_data(
+        as_text=True
+    )
+    edit = _url(mitte, f"oeffnungszeiten/{morning.id}/bearbeiten")
+
+    overlapping = post_form(client, edit, {"weekday": "0", "opens": "08:00", "closes": "14:00"})
+    assert overlapping.status_code == 422
+    assert "Überschneidet sich mit Montag 13:00–16:00 Uhr" in overlapping.get_data(as_text=True)
+
+    changed = post_form(client, edit, {"weekday": "1", "opens": "07:30", "closes": "12:30"})
+    assert changed.status_code == 302
+    db.session.refresh(morning)
+    assert (morning.weekday, morning.opens, morning.closes) == (1, time(7, 30), time(12, 30))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OpeningPeriod)) == 2
+    [event] = audit_events("appointment.config_hours_changed")
+    assert (event["weekday"], event["opens"], event["closes"]) == (1, "07:30", "12:30")
