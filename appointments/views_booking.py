@@ -25,14 +25,24 @@ from flask_login import current_user
 from appointments import forms
 from appointments.errors import BookingError, NotFound, SlotTaken
 from appointments.ics import booking_calendar
-from appointments.services import antiabuse, availability, captcha, catalogue, fee_payments, fees, my_bookings, qr
+from appointments.services import (
+    antiabuse,
+    availability,
+    captcha,
+    catalogue,
+    fee_payments,
+    fees,
+    my_bookings,
+    opening_hours,
+    qr,
+)
 from appointments.services import booking as booking_service
 from appointments.views import bp, build_calendar, iso, parse_day, parse_iso, slot_label
 from portal import access
 from portal.accounts.services import organisations
 from portal.actors import current_actor
 from portal.extensions import limiter
-from portal.timeutil import to_berlin
+from portal.timeutil import to_berlin, utcnow
 
 WIZARD = "termin_buchen"
 DONE = "termin_gebucht"
@@ -187,11 +197,13 @@ def book_location():
         _save(state)
         return _onward(".book_time")
     needs_script = captcha.required_among(loc.id for loc, _minutes in locations)
+    hours = opening_hours.weekly_hours((loc.id for loc, _minutes in locations), to_berlin(utcnow()).date())
     return render_template(
         "appointments/book_location.html",
         form=form,
         locations=locations,
         needs_script=[loc.name for loc, _minutes in locations if loc.id in needs_script],
+        hours=hours,
         step=2,
     ), _status(form)
 

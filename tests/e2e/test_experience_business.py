@@ -53,6 +53,8 @@ def test_a_booking_made_for_a_business_is_in_its_name_and_in_its_list(page: Page
     goto(page, live_server("/termine/buchen"))
     page.get_by_role("checkbox", name="Personalausweis beantragen").check()
     submit_main_form(page)
+    expect(page.get_by_role("heading", name="Öffnungszeiten")).to_be_visible()
+    look(page, "location step with opening hours")
     page.get_by_label("Bürgerbüro Nord", exact=False).check()
     submit_main_form(page)
     day = open_tuesday()
