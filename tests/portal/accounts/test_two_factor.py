@@ -36,8 +36,8 @@ def test_staff_signs_in_with_password_then_code(client, auth):
     user = staff_with_totp()
     auth.login("clara@example.org", PASSWORD)
     response = auth.totp(user)
-    assert response.headers["Location"] == "/konto/"
-    assert client.get("/konto/").status_code == 200
+    assert response.headers["Location"] == "/arbeit/"  # staff land on their start page
+    assert client.get("/arbeit/").status_code == 200
     first, final = events("account.login", subject_user_id=user.id)
     assert details(first)["stage"] == "first_factor"
     assert final.outcome == "success"
@@ -55,7 +55,7 @@ def test_a_totp_code_is_refused_the_second_time(app, auth):
     user = staff_with_totp()
     code = pyotp.TOTP(user.totp_secret).now()
     auth.login("clara@example.org", PASSWORD)
-    assert auth.post_form("/anmelden/zwei-faktor", {"code": code}).headers["Location"] == "/konto/"
+    assert auth.post_form("/anmelden/zwei-faktor", {"code": code}).headers["Location"] == "/arbeit/"
     auth.logout()
 
     other = app.test_client()
@@ -101,8 +101,8 @@ def test_staff_without_totp_is_sent_to_setup_which_shows_a_qr_code_and_enables_i
     department = make_department()
     user = make_user("emil@example.org", department=department, department_role="clerk")
     response = auth.login("emil@example.org", PASSWORD)
-    assert response.headers["Location"] == "/konto/"
-    response = client.get("/konto/")
+    assert response.headers["Location"] == "/arbeit/"
+    response = client.get("/arbeit/")
     assert response.headers["Location"] == "/konto/zwei-faktor/einrichten"
 
     page = client.get("/konto/zwei-faktor/einrichten").get_data(as_text=True)
