@@ -2,7 +2,7 @@
 screens open the call display with a revocable display token: appointment_display_token
 
 Revision ID: 0033
-Revises: 0027
+Revises: 0029
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0033"
-down_revision = "0027"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 

@@ -5,14 +5,14 @@ Rows written before keep their audit_seq (their events have no key); new rows ha
 readers find the seq through audit_event.event_key. One of the two is always set.
 
 Revision ID: 0035
-Revises: 0029
+Revises: 0033
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0035"
-down_revision = "0029"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
