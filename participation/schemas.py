@@ -100,7 +100,7 @@ PSEUDONYM = {
 
 class ProposalCreateSchema(ma.Schema):
     title = _text(required=True, metadata={"description": "Up to 200 characters, one line"})
-    body = _text(required=True, metadata={"description": "Plain text, up to 5,000 characters"})
+    body = _text(required=True, metadata={"description": "Plain text, up to 5,000 characters", "multiline": True})
     category = _text(
         FILTER_MAX,
         load_default=None,
@@ -114,7 +114,7 @@ class ProposalCreateSchema(ma.Schema):
 
 
 class CommentCreateSchema(ma.Schema):
-    body = _text(required=True, metadata={"description": "Plain text, up to 4,000 characters"})
+    body = _text(required=True, metadata={"description": "Plain text, up to 4,000 characters", "multiline": True})
     stance = ma.fields.String(
         load_default=None,
         allow_none=True,

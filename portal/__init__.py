@@ -84,12 +84,15 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
         declarations,
         errors,
         i18n,
+        inputs,
         models,  # noqa: F401  (every core model, for Alembic)
         observability,
         security,
     )
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
+    # A statement's parameters are a citizen's name and e-mail address: never in an exception's text (logs).
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     db.init_app(app)
     from portal import connections
 
@@ -98,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    inputs.init_app(app)  # before any route is added: its converters are looked up then
     observability.init_app(app)
     security.init_app(app)
     from portal.accounts import sessions

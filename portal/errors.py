@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 PROBLEM_BASE = "https://stadtportal.example/problems/"
 
@@ -25,7 +27,7 @@ TITLES = {
     500: _l("Ein interner Fehler ist aufgetreten"),
     503: _l("Der Dienst ist vorübergehend nicht erreichbar"),
 }
-PAGES = {400, 403, 404, 409, 413, 429, 500}
+PAGES = {400, 403, 404, 409, 413, 429, 500, 503}
 
 
 def problem(
@@ -54,7 +56,8 @@ def problem(
     return response
 
 
-def _wants_problem() -> bool:
+def wants_problem() -> bool:
+    """API paths, and clients asking for JSON, get problem JSON; people get a page."""
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
         in {"application/json", "application/problem+json"}
@@ -71,7 +74,7 @@ def _detail_of(error: HTTPException) -> str | None:
 
 def handle_http_error(error: HTTPException) -> Any:
     status = error.code or 500
-    if _wants_problem():
+    if wants_problem():
         errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
         flat = _flatten_errors(errors) if errors else None
         limit = _size_limit(status)
@@ -126,8 +129,55 @@ def handle_unexpected(error: Exception) -> Any:
     return handle_http_error(InternalServerError())
 
 
+# A database that cannot be reached (or a transient refusal: a lock or statement timeout) is answered 503 with
+# this many seconds in Retry-After: try again shortly, nothing was lost.
+RETRY_AFTER_SECONDS = 30
+log = logging.getLogger(__name__)
+
+
+def handle_bad_value(error: Exception) -> Any:
+    """The backstop of portal.inputs: a value the database or Python refused (a NUL byte, a number beyond the
+    column, a date beyond datetime's range) that no form or schema caught. 400, logged without the value."""
+    log.warning("bad input refused by %s at %s", type(_root(error)).__name__, request.endpoint)
+    return handle_http_error(BadRequest())
+
+
+def handle_database_error(error: sa_exc.DBAPIError) -> Any:
+    """DataError is bad input (400); a lost connection or a timeout is 503 with Retry-After."""
+    if isinstance(error, sa_exc.DataError):
+        return handle_bad_value(error)
+    if not isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError) and not error.connection_invalidated:
+        return handle_unexpected(error)
+    return database_unavailable(error)
+
+
+def database_unavailable(error: Exception) -> Any:
+    log.warning("database unavailable (%s) at %s", type(_root(error)).__name__, request.endpoint)
+    try:
+        response = handle_http_error(ServiceUnavailable())
+    except Exception:  # the page's own helpers needed the database too: a plain answer still says "503"
+        response = Response(str(TITLES[503]), status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def handle_statement_error(error: sa_exc.StatementError) -> Any:
+    """Raised before the statement reached the database: the driver could not send a parameter."""
+    if isinstance(error.orig, OverflowError | ValueError | UnicodeError):
+        return handle_bad_value(error)
+    return handle_unexpected(error)
+
+
+def _root(error: BaseException) -> BaseException:
+    return getattr(error, "orig", None) or error
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(OverflowError, handle_bad_value)
+    app.register_error_handler(sa_exc.StatementError, handle_statement_error)
+    app.register_error_handler(sa_exc.DBAPIError, handle_database_error)
+    app.register_error_handler(sa_exc.DisconnectionError, database_unavailable)
     if not app.debug:
         app.register_error_handler(Exception, handle_unexpected)

@@ -12,6 +12,7 @@ from portal.accounts.forms import InviteForm, OrganisationForm
 from portal.accounts.services import organisations
 from portal.accounts.services.common import AccountError, NotAllowedError, local_path
 from portal.actors import current_actor
+from portal.inputs import parse_int
 
 bp = Blueprint("orgs", __name__, url_prefix="/organisationen")
 
@@ -140,7 +141,9 @@ def transfer_ownership(organisation_id: int, member_id: int):
 def act():
     """Act for a business (organisation_id given) or for oneself again (empty)."""
     raw = request.form.get("organisation_id", "").strip()
-    organisation_id = int(raw) if raw.isdigit() else None
+    organisation_id = parse_int(raw, minimum=1)
+    if raw and organisation_id is None:
+        abort(400)
     try:
         organisation = organisations.set_acting_organisation(current_actor(), organisation_id)
     except NotAllowedError:

@@ -28,7 +28,7 @@ class AuditEventsQuerySchema(ma.Schema):
     after_seq = ma.fields.Integer(
         load_default=0,
         validate=ma.validate.Range(min=0),
-        metadata={"description": "Only events after this sequence number (the last one you have)"},
+        metadata={"description": "Only events after this sequence number (the last one you have)", "format": "int64"},
     )
     limit = ma.fields.Integer(
         load_default=100,

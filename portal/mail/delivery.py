@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal.extensions import db
+from portal.inputs import single_line
 from portal.mail.models import OutboxMessage
 from portal.timeutil import utcnow
 
@@ -104,7 +105,7 @@ def build_message(message: OutboxMessage) -> EmailMessage:
     mime = EmailMessage()
     mime["From"] = config["MAIL_DEFAULT_SENDER"]
     mime["To"] = message.recipient
-    mime["Subject"] = message.subject
+    mime["Subject"] = single_line(message.subject)  # also for messages stored before names refused line breaks
     # The time the portal wrote the mail, not the time of this attempt: a retry is the same message.
     mime["Date"] = format_datetime(message.created_at)
     mime["Message-ID"] = message.message_id

@@ -11,6 +11,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from portal.extensions import db
+from portal.inputs import single_line
 from portal.mail.models import OutboxAttachment, OutboxMessage
 
 
@@ -36,7 +37,7 @@ def enqueue(
     """
     language = language if language in current_app.config["LANGUAGES"] else "de"
     with force_locale(language):
-        subject_text = str(subject)
+        subject_text = single_line(str(subject))  # a header: a name in it must not add lines
         body_text = render_template(f"mail/{template}.txt", **context)
         try:
             body_html: str | None = render_template(f"mail/{template}.html", subject=subject_text, **context)
