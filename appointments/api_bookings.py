@@ -26,6 +26,7 @@ from portal.actors import ANONYMOUS
 from portal.api.blueprint import Blueprint
 from portal.errors import problem
 from portal.extensions import limiter
+from portal.inputs import as_id
 from portal.timeutil import to_berlin
 
 blp = Blueprint("appointments_bookings_api", __name__, url_prefix="/api/v1/appointments", description="Bookings")
@@ -136,16 +137,19 @@ def _not_found() -> Response:
     return problem(404, type_="booking-not-found")
 
 
-def _booking_limit() -> str:
+def _location() -> int | None:
+    """The location the schema will load from the body: the limit counts that, not the raw JSON value."""
     data = request.get_json(silent=True)
-    location = data.get("location") if isinstance(data, dict) else None
-    return antiabuse.booking_rate_limit(location if isinstance(location, int) else None)
+    return as_id(data.get("location")) if isinstance(data, dict) else None
+
+
+def _booking_limit() -> str:
+    return antiabuse.booking_rate_limit(_location())
 
 
 def _limit_scope(endpoint: str) -> str:
-    data = request.get_json(silent=True)
-    location = data.get("location") if isinstance(data, dict) else None
-    return f"{endpoint}:{location if isinstance(location, int) else '-'}"
+    location = _location()
+    return f"{endpoint}:{location if location is not None else '-'}"
 
 
 def _token(args: dict[str, Any]) -> str | None:

@@ -15,6 +15,7 @@ from appointments.services import availability, catalogue
 from portal import access
 from portal.api.blueprint import Blueprint
 from portal.extensions import limiter
+from portal.inputs import as_id
 from portal.timeutil import BERLIN
 
 MAX_RANGE_DAYS = 31
@@ -28,8 +29,7 @@ blp = Blueprint(
 
 
 def _search_limit() -> str:
-    location = request.args.get("location", type=int)
-    return catalogue.search_rate_limit(location)
+    return catalogue.search_rate_limit(as_id(request.args.get("location")))  # the value the schema will load
 
 
 class ServiceDurationSchema(ma.Schema):

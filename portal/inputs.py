@@ -71,6 +71,19 @@ def parse_int(text: str | None, *, minimum: int = 0, maximum: int = MAX_INT) -> 
     return value if minimum <= value <= maximum else None
 
 
+_ID = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_INT))
+
+
+def as_id(value: Any) -> int | None:
+    """The id an API schema's Integer field would load from a raw JSON value (3, "3" and 3.0 are all 3), or
+    None if it would refuse it. For code that runs before the schema (rate-limit keys): it must count the value
+    the view will use, never the raw text, or `"3"` and `3.0` would be counted apart from `3`."""
+    try:
+        return _ID.deserialize(value)
+    except ma.ValidationError:
+        return None
+
+
 def date_in_range(value: date) -> bool:
     """True if the date (or datetime) lies in the years the portal deals with and converts to UTC."""
     if not MIN_YEAR <= value.year <= MAX_YEAR:
