@@ -26,11 +26,14 @@ from portal.actors import ANONYMOUS
 from portal.api.blueprint import Blueprint
 from portal.errors import problem
 from portal.extensions import limiter
-from portal.inputs import as_id
+from portal.inputs import as_id, max_body
 from portal.timeutil import to_berlin
 
 blp = Blueprint("appointments_bookings_api", __name__, url_prefix="/api/v1/appointments", description="Bookings")
 
+
+# A booking is a few hundred bytes; ten services and a captcha payload stay far below this.
+BOOKING_BODY_LIMIT = 64 * 1024
 
 # Refusals about the booking's state rather than the input: a conflict, not a validation error.
 STATE_CODES = {"not_active", "started", "not_confirmable", "expired"}
@@ -162,6 +165,7 @@ def _token(args: dict[str, Any]) -> str | None:
 @blp.alt_response(409, description="The seat went to someone else; `nearest` lists free start times close to it")
 @blp.alt_response(422, description="Bad input: `errors` maps the field to its message")
 @limiter.limit(_booking_limit, scope=_limit_scope, methods=["POST"])
+@max_body(BOOKING_BODY_LIMIT)
 @access.public
 def create_booking(data: dict[str, Any]):
     """Book an appointment (public). The seat is held at once; with status `reserved` the citizen must
