@@ -66,11 +66,20 @@ def test_a_nul_in_a_booking_reference_is_404(app, client):
 
 def test_an_after_seq_beyond_64_bits_is_422(app, client):
     _, token = create_token(SYSTEM, "SIEM", ["audit"])
-    response = client.get(
-        "/api/v1/audit/events?after_seq=9223372036854775808", headers={"Authorization": f"Bearer {token}"}
-    )
+    for after_seq in ("9223372036854775808", "117292127693812924416"):
+        response = client.get(
+            f"/api/v1/audit/events?after_seq={after_seq}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 422
+        assert "after_seq" in _field_errors(response)
+
+
+@pytest.mark.parametrize("service", ["-27288341962320400513736114176", "2147483648"])
+def test_an_out_of_range_id_in_a_query_is_422_naming_it(app, client, service):
+    response = client.get(f"/api/v1/appointments/locations?service={service}")
+
     assert response.status_code == 422
-    assert "after_seq" in _field_errors(response)
+    assert "service" in _field_errors(response)
 
 
 def test_a_nul_in_a_query_parameter_is_422_naming_it(app, client):
