@@ -36,6 +36,8 @@ def test_a_new_mail_stores_its_subject_on_one_line(app):
     from portal.transaction import transaction
 
     with transaction():
-        message = enqueue("anna@example.org", EVIL + "\x00", "account_password_reset", link="https://stadtportal.example/x")
+        message = enqueue(
+            "anna@example.org", EVIL + "\x00", "account_password_reset", link="https://stadtportal.example/x"
+        )
 
     assert message.subject == "Einladung zu Evil Bcc: x@y"
