@@ -24,6 +24,7 @@ from appointments.errors import BookingError
 from appointments.services import desk, fees, statistics
 from portal import access
 from portal.actors import current_actor
+from portal.inputs import parse_int
 from portal.timeutil import utcnow
 
 bp = Blueprint("desk", __name__, url_prefix="/schalter")
@@ -162,10 +163,11 @@ def call_next(location_id: int):
 
 def _booking_action(location_id: int, action: Any, message: str) -> Any:
     form = BookingActionForm()
-    if not form.validate_on_submit() or not (form.booking_id.data or "").isdigit():
+    booking_id = parse_int(form.booking_id.data, minimum=1)
+    if not form.validate_on_submit() or booking_id is None:
         abort(400)
     try:
-        booking = action(current_actor(), location_id, int(form.booking_id.data or 0))
+        booking = action(current_actor(), location_id, booking_id)
     except BookingError as error:
         flash(error.message, "danger")
         back = _today()

@@ -11,6 +11,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.audit.queries import OUTCOME_TEXTS, AuditFilter
+from portal.inputs import parse_int
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -35,7 +36,7 @@ def _day(form: FlaskForm, field: StringField) -> None:
 
 def _whole_number(form: FlaskForm, field: StringField) -> None:
     text = (field.data or "").strip()
-    if text and not (text.isdigit() and int(text) > 0):
+    if text and parse_int(text, minimum=1) is None:
         raise ValidationError(_l("Geben Sie eine Nutzernummer als ganze Zahl ein, z. B. 42."))
 
 

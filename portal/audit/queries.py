@@ -22,6 +22,7 @@ from portal.audit import registry, sequencer
 from portal.audit.models import AuditCheckpoint, AuditEvent
 from portal.departments.models import Department
 from portal.extensions import db
+from portal.inputs import parse_int
 from portal.timeutil import BERLIN
 
 AUDIT_READER_ROLES = ("platform_admin", "dpo")
@@ -261,8 +262,8 @@ def _department_id(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str):
+        return parse_int(value)
     return None
 
 

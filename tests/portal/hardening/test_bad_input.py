@@ -179,3 +179,13 @@ def test_the_nul_refusal_writes_no_personal_data_to_the_log(app, client, auth, c
             },
         )
     assert "Geheim" not in caplog.text and "geheim" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("42", 42), (" 7 ", 7), ("²", None), ("٣", None), ("1e3", None), ("", None), (None, None), ("2147483648", None)],
+)
+def test_parse_int_takes_ascii_digits_within_the_column(text, expected):
+    from portal.inputs import parse_int
+
+    assert parse_int(text) == expected
