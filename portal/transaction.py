@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session
 
 from portal.extensions import db
@@ -25,6 +26,8 @@ def transaction() -> Iterator[scoped_session]:
 
 
 def _commit_keeping_state() -> None:
+    """Commit, keeping the column values in memory (they are what this transaction wrote or read in it);
+    related collections are expired, since rows may have been added to them by query rather than by append."""
     session = db.session()
     expire = session.expire_on_commit
     session.expire_on_commit = False
@@ -32,3 +35,7 @@ def _commit_keeping_state() -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire
+    for obj in list(session.identity_map.values()):
+        relationships = sa.inspect(obj).mapper.relationships
+        if relationships:
+            session.expire(obj, [relationship.key for relationship in relationships])
