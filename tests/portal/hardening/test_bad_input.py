@@ -160,10 +160,11 @@ def test_control_characters_in_an_organisation_name_are_a_field_error(app, clien
     assert db.session.query(Organisation).count() == 0
 
 
-def test_a_superscript_digit_as_organisation_id_is_400(app, client, auth):
+@pytest.mark.parametrize("organisation_id", ["²", "99999999999999999999"])
+def test_a_superscript_digit_or_huge_organisation_id_is_400(app, client, auth, organisation_id):
     make_user()
     auth.login()
-    response = auth.post_form("/organisationen/handeln", {"organisation_id": "²"})
+    response = auth.post_form("/organisationen/handeln", {"organisation_id": organisation_id})
     assert response.status_code == 400
 
 
