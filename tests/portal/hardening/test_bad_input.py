@@ -190,3 +190,10 @@ def test_parse_int_takes_ascii_digits_within_the_column(text, expected):
     from portal.inputs import parse_int
 
     assert parse_int(text) == expected
+
+
+def test_a_nul_in_a_text_area_is_a_field_error_and_line_breaks_stay_allowed(app, client, auth):
+    # The fuzz stage's F4 (pages.barrierefreiheit_feedback); a text area keeps its line breaks.
+    response = auth.post_form("/barrierefreiheit", {"message": f"Zeile 1\r\nZeile{NUL} 2"})
+
+    _refused_next_to_the_field(response, "message")
