@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test install install-dev assets translations messages migrate demo lint test-sqlite test-postgresql test-e2e benchmark clean
+.PHONY: help run test install install-dev assets translations messages migrate demo lint test-sqlite test-postgresql test-e2e test-fuzz benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -74,6 +74,13 @@ test-e2e: install-dev assets ## Browser tests and accessibility scans in headles
 	  else echo "SKIPPED: the booking journey on PostgreSQL (not reachable at $$TEST_DATABASE_URL)"; fi; \
 	elif [ "$$CI" = "true" ]; then echo "Chromium not found, and CI=true requires it" >&2; exit 1; \
 	else echo "SKIPPED: Chromium not found (apt-get install chromium)"; fi
+
+test-fuzz: install-dev ## Only the fuzz stage (tests/fuzz, also part of test-sqlite/-postgresql); FUZZ_EXAMPLES=200 digs deeper
+	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m fuzz
+	@if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
+	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m fuzz; \
+	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
+	else echo "SKIPPED: PostgreSQL not reachable at $$TEST_DATABASE_URL"; fi
 
 benchmark: install-dev ## The benchmarks in benchmarks/ (see its README; needs PostgreSQL and wrk)
 	@command -v wrk >/dev/null || { echo "slot_search.py, webhooks.py and release_burst.py need wrk: apt-get install -y wrk" >&2; exit 1; }

@@ -71,12 +71,20 @@ def iso(value: datetime) -> str:
     return value.astimezone(BERLIN).isoformat()
 
 
+# The days a time picked on a booking page may fall on: a year inside Python's calendar either way.
+FIRST_DAY, LAST_DAY = date(2, 1, 1), date(9998, 12, 31)
+
+
 def parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
+        return None
+    # "9999-12-31T23:59:59-23:59" parses, but lies beyond the last instant Python can hold in UTC or Berlin time
+    # (OverflowError in the slot arithmetic); no appointment is that far off.
+    if not FIRST_DAY <= parsed.date() <= LAST_DAY:
         return None
     return parsed if parsed.tzinfo is not None else None
 

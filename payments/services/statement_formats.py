@@ -150,8 +150,16 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # German banks still export in Windows-1252 (ANSI); every byte sequence decodes in it.
+        pass
+    try:
+        # German banks still export in Windows-1252 (ANSI). Five bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) are
+        # undefined in it: a file with one of them is neither, and is refused rather than guessed at.
         return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise _refuse(
+            _("Die Datei ist weder in UTF-8 noch in Windows-1252 kodiert und ist keine CSV-Datei einer Bank."),
+            "not_csv",
+        ) from None
 
 
 def parse_amount(text: str) -> int:

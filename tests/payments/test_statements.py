@@ -319,6 +319,8 @@ def test_amounts_are_read_the_way_banks_write_them():
         (b"Buchungstag;Betrag\n27.11.2026;viel\n", "csv_line_unreadable"),
         (b"Buchungstag;Betrag\n99.99.2026;1,00\n", "csv_line_unreadable"),
         (b"\x00\x01PK binary", "not_csv"),
+        # Neither UTF-8 nor Windows-1252 (0x81 is undefined there): found by the fuzz stage as a 500.
+        (b"Buchungstag;Betrag\n27.11.2026;1,00 \x81\x9d\n", "not_csv"),
         (b"<Document><unclosed></Document>", "xml_malformed"),
         (
             b'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"/>',

@@ -6,6 +6,8 @@ import html as html_lib
 import json
 import re
 
+import pytest
+
 from appointments.models import Booking
 from appointments.services.captcha import solve
 from portal.extensions import db
@@ -163,3 +165,12 @@ def test_the_captcha_script_is_served_from_our_origin(client, app):
     assert script.status_code == 200
     assert script.mimetype == "text/javascript"
     assert "crypto.subtle.digest" in script.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00"])
+def test_a_time_beyond_the_calendar_is_refused_not_an_error(start):
+    """Found by the fuzz stage: such a time parsed, then overflowed in the slot arithmetic (500)."""
+    from appointments.views import parse_iso
+
+    assert parse_iso(start) is None
+    assert parse_iso("2026-12-01T09:00:00+01:00") is not None

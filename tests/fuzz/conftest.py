@@ -1,0 +1,132 @@
+"""The fuzz stage: a world with the demo data on its own database, people of every role, tokens of every scope.
+
+Each fuzz module gets its own world (module scope): fuzzing changes data, and one world per module keeps the
+API fuzzer's cancellations from taking away what the form fuzzer needs. The database is a copy of the
+worker's migrated SQLite file, or a fresh PostgreSQL database built by the migrations.
+
+Bounded for CI by the Hypothesis profile "fuzz" (examples per route, deadline); FUZZ_EXAMPLES raises it for a
+longer run by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+
+from tests.conftest import BACKEND, PG_SERVER_URL, _migrate
+
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "12")),
+    deadline=None,  # a request's time varies with the machine; the stage is bounded by the example count
+    derandomize=True,  # the same inputs in every run, so a finding reproduces and the xfail list stays exact
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+FUZZ = settings.get_profile("fuzz")
+
+DEMO_DOMAIN = "demo.stadtportal.example"
+
+
+@dataclass
+class World:
+    app: object
+    url: str
+    tokens: dict[str, str] = field(default_factory=dict)  # scope -> raw bearer token
+
+
+def _fresh_database(template: str, tmp: Path) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        path = tmp / "fuzz.sqlite"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"sp_fuzz_{uuid.uuid4().hex[:10]}"
+    server = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = re.sub(r"/[^/]*$", f"/{name}", PG_SERVER_URL)
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        with server.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.fixture(scope="module")
+def fuzz_world(database_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from flask import g
+
+    from portal import create_app
+    from portal.accounts.tokens import create_token
+    from portal.actors import SYSTEM
+    from portal.extensions import db
+
+    tmp = tmp_path_factory.mktemp("fuzz")
+    for url in _fresh_database(database_template, tmp):
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "AUDIT_SIGNING_KEY_FILE": str(tmp / "audit-key.pem"),
+                "FILE_STORAGE_PATH": str(tmp / "files"),
+                "SERVER_NAME": None,
+                "PARTICIPATION_PAGE_CACHE_SECONDS": 0,
+                # Rate limits would answer 429 after a few examples and keep the fuzzer from the code behind them.
+                "RATELIMIT_ENABLED": False,
+            },
+            env="test",
+        )
+        app.before_request_funcs.setdefault(None, []).insert(0, lambda: g.__dict__.clear())
+        with app.app_context():
+            result = app.test_cli_runner().invoke(args=["demo", "load"])
+            assert result.exit_code == 0, result.output
+            world = World(app=app, url=url)
+            admin = _user(f"admin@{DEMO_DOMAIN}")
+            from portal import declarations
+
+            for scope in sorted(declarations.scopes()):
+                # A person's token where the scope acts for someone (participation), a machine client's otherwise.
+                owner = admin if scope == "participation" else None
+                _, world.tokens[scope] = create_token(SYSTEM, f"Fuzz {scope}", [scope], user=owner, expires_in_days=1)
+            yield world
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _user(email: str):
+    from portal.accounts.models import User
+    from portal.extensions import db
+
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    assert user is not None, email
+    return user
+
+
+def sign_in(client, email: str) -> None:
+    """A signed-in session for the demo account (staff with their second factor), without the login form."""
+    from portal.accounts.models import UserSession
+    from portal.extensions import db
+
+    user = _user(email)
+    raw = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(token_hash=hashlib.sha256(raw.encode()).hexdigest(), user_id=user.id, method="password+totp")
+    )
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = raw
+        session["_fresh"] = True
