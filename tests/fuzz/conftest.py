@@ -69,8 +69,6 @@ def _fresh_database(template: str, tmp: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def fuzz_world(database_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    from flask import g
-
     from portal import create_app
     from portal.accounts.tokens import create_token
     from portal.actors import SYSTEM
@@ -90,11 +88,10 @@ def fuzz_world(database_template: str, tmp_path_factory: pytest.TempPathFactory)
             },
             env="test",
         )
-        app.before_request_funcs.setdefault(None, []).insert(0, lambda: g.__dict__.clear())
+        world = World(app=app, url=url)
         with app.app_context():
             result = app.test_cli_runner().invoke(args=["demo", "load"])
             assert result.exit_code == 0, result.output
-            world = World(app=app, url=url)
             admin = _user(f"admin@{DEMO_DOMAIN}")
             from portal import declarations
 
@@ -102,8 +99,11 @@ def fuzz_world(database_template: str, tmp_path_factory: pytest.TempPathFactory)
                 # A person's token where the scope acts for someone (participation), a machine client's otherwise.
                 owner = admin if scope == "participation" else None
                 _, world.tokens[scope] = create_token(SYSTEM, f"Fuzz {scope}", [scope], user=owner, expires_in_days=1)
-            yield world
             db.session.remove()
+        # No app context is held while fuzzing: each request gets its own, and its database session ends with it,
+        # so a request that failed in the database leaves nothing behind for the next (as in production).
+        yield world
+        with app.app_context():
             db.engine.dispose()
 
 
@@ -121,12 +121,13 @@ def sign_in(client, email: str) -> None:
     from portal.accounts.models import UserSession
     from portal.extensions import db
 
-    user = _user(email)
     raw = secrets.token_urlsafe(32)
-    db.session.add(
-        UserSession(token_hash=hashlib.sha256(raw.encode()).hexdigest(), user_id=user.id, method="password+totp")
-    )
-    db.session.commit()
+    with client.application.app_context():
+        user = _user(email)
+        token_hash = hashlib.sha256(raw.encode()).hexdigest()
+        db.session.add(UserSession(token_hash=token_hash, user_id=user.id, method="password+totp"))
+        db.session.commit()
+        db.session.remove()
     with client.session_transaction() as session:
         session["_user_id"] = raw
         session["_fresh"] = True

@@ -29,7 +29,9 @@ def api(fuzz_world):
     citizen = fuzz_world.app.test_client()
     sign_in(citizen, f"buerger@{DEMO_DOMAIN}")
     cookie = citizen.get_cookie(fuzz_world.app.config["SESSION_COOKIE_NAME"])
-    return {"world": fuzz_world, "ids": real_ids(), "session_cookie": cookie.value}
+    with fuzz_world.app.app_context():
+        ids = real_ids()
+    return {"world": fuzz_world, "ids": ids, "session_cookie": cookie.value}
 
 
 def _headers(case, api) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from portal.extensions import db
 from tests.builders import csrf_from
 from tests.fuzz.conftest import DEMO_DOMAIN, FUZZ, sign_in
 from tests.fuzz.crawl import Crawler, Form
@@ -112,7 +111,9 @@ def forms(fuzz_world):
             sign_in(client, f"{person}@{DEMO_DOMAIN}")
         return client
 
-    crawler = Crawler(app, make_client, PERSONS, {None: mailed_paths()})
+    with app.app_context():
+        mailed = mailed_paths()
+    crawler = Crawler(app, make_client, PERSONS, {None: mailed})
     found = crawler.run()
     return {"forms": found, "errors": crawler.errors, "make_client": make_client}
 
@@ -161,7 +162,6 @@ def test_form_route_never_answers_5xx(endpoint, forms, request, caplog):
     @FUZZ
     @given(data=form_data(form))
     def post_hostile_values(data):
-        db.session.remove()
         client = forms["make_client"](form.person)
         for page, action, values in form.steps:
             client.post(action, data={**values, "csrf_token": _csrf(client, page) or ""})
