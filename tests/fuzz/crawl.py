@@ -196,10 +196,10 @@ class Crawler:
     def _crawl_pages(self, person: str | None) -> int:
         client = self.make_client(person)
         queue: deque[tuple[str, list, bool]] = deque(
-            (p, [], False) for p in self.starts() + self.extra_starts.get(person, [])
+            (p, [], False) for p in self.extra_starts.get(person, []) + self.starts()
         )
         seen: set[tuple[str, int]] = set()
-        per_endpoint: dict[tuple[str, int], int] = {}
+        per_endpoint: dict[tuple[str, bool], int] = {}
         pages = 0
         while queue and pages < MAX_PAGES:
             path, steps, walked = queue.popleft()
@@ -209,7 +209,8 @@ class Crawler:
             match = self.endpoint(urlsplit(path).path, "GET")
             if match is None or match[0] in ("static", "accounts.logout"):
                 continue
-            key = (match[0], len(steps))
+            # A journey's pages share one budget per endpoint, however deep: each step multiplies the pages.
+            key = (match[0], bool(steps))
             # A journey's pages are worth more looks: a day's times sit behind one of the calendar's links.
             cap = PAGES_PER_ENDPOINT * (4 if steps else 1)
             if per_endpoint.get(key, 0) >= cap and not walked:

@@ -12,4 +12,6 @@ API_FINDINGS: dict[str, str] = {
     "GET /api/v1/audit/events": "F1: after_seq=117292127693812924416 -> OverflowError in the query (500)",
     "GET /api/v1/appointments/locations": "F2: service=-27288341962320400513736114176 -> OverflowError (500)",
 }
-FORM_FINDINGS: dict[str, str] = {}
+FORM_FINDINGS: dict[str, str] = {
+    "orgs.act": "F3: organisation_id='²' -> ValueError in int() (500); huge ids -> OverflowError",
+}
