@@ -14,4 +14,8 @@ API_FINDINGS: dict[str, str] = {
 }
 FORM_FINDINGS: dict[str, str] = {
     "orgs.act": "F3: organisation_id='²' -> ValueError in int() (500); huge ids -> OverflowError",
+    # PostgreSQL only: text columns refuse NUL, SQLite stores it.
+    "me.profile_page": "F4: NUL in a name field -> psycopg DataError on PostgreSQL (500)",
+    "orgs.create": "F4: NUL in the organisation name -> psycopg DataError on PostgreSQL (500)",
+    "pages.barrierefreiheit_feedback": "F4: NUL in the feedback text -> psycopg DataError on PostgreSQL (500)",
 }
