@@ -18,4 +18,6 @@ FORM_FINDINGS: dict[str, str] = {
     "me.profile_page": "F4: NUL in a name field -> psycopg DataError on PostgreSQL (500)",
     "orgs.create": "F4: NUL in the organisation name -> psycopg DataError on PostgreSQL (500)",
     "pages.barrierefreiheit_feedback": "F4: NUL in the feedback text -> psycopg DataError on PostgreSQL (500)",
+    "permits.use_type": "F4: NUL in the use type code -> psycopg DataError in the catalogue query on PostgreSQL (500)",
+    "permits.exemption": "F4: NUL in a field of the permit draft -> psycopg DataError on PostgreSQL (500)",
 }

@@ -67,6 +67,8 @@ UNREACHED: dict[str, str] = {
     "desk.served": NO_ROW + "bookings for today",
     "desk.walk_in": NO_ROW + "the desk open today",
     "mail_admin.requeue": NO_ROW + "a failed outbox message",
+    "me.revoke_other_sessions": "shown only with a second session (reached or not, depending on the crawl's order)",
+    "me.revoke_session": "shown only with a second session (reached or not, depending on the crawl's order)",
     "me.disable_totp": "shown only to a person with two-factor sign-in set up by themselves",
     "orgs.remove_member": NO_ROW + "a second member",
     "orgs.transfer_ownership": NO_ROW + "a second member",
