@@ -53,10 +53,10 @@ ADMIN_PAGES = {
 # (endpoint, method, who) → the outcome that differs from the declared rule, and why.
 EXCEPTIONS: dict[tuple[str, str, str], str | tuple[str, ...]] = {
     **{(endpoint, method, "other_clerk"): FORBIDDEN for endpoint in ADMIN_PAGES for method in METHODS},
-    # Organisation 1 exists nowhere, and a person who is no member may not change its members.
+    # Organisation 1 exists nowhere, and a person who is no owner may not change its members or invitations.
     **{
         (f"orgs.{view}", "POST", who): FORBIDDEN
-        for view in ("remove_member", "transfer_ownership")
+        for view in ("remove_member", "transfer_ownership", "withdraw_invitation")
         for who in ("citizen", "other_clerk")
     },
     # The permit desk's case list admits any token with the scope or any session; the service then wants a permit
