@@ -82,6 +82,8 @@ class Form:
             if f.kind == "checkbox" and not ticked and f.name not in values:
                 values[f.name], ticked = f.options[0], True
             elif f.kind not in ("hidden", "submit", "file", "checkbox") and not values.get(f.name):
+                if "quantity" in f.name.lower():
+                    continue  # an empty quantity means one; a typed one would choose its service too
                 values[f.name] = _plausible(f)
         return values
 
