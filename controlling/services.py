@@ -23,6 +23,8 @@ from werkzeug.exceptions import Forbidden
 
 from controlling.charts import Chart, layout
 from portal.actors import Actor
+from portal.inputs import MAX_YEAR as LAST_YEAR
+from portal.inputs import MIN_YEAR as FIRST_YEAR
 from portal.reporting import MAX_MONTHS, Month, month_range
 from portal.spreadsheets import formula_safe
 from portal.timeutil import to_berlin, utcnow
@@ -88,6 +90,8 @@ def period(first: str | None, last: str | None, today: date | None = None) -> tu
 def _month(text: str, name: str) -> date:
     try:
         year, month = (int(part) for part in text.strip().split("-"))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(year)  # also keeps the default start (a year back) within the calendar
         return date(year, month, 1)
     except ValueError:
         raise PeriodError(name, _("Geben Sie einen Monat wie 2026-03 an.")) from None

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from sqlalchemy.orm import scoped_session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
 
 from portal.extensions import db
 
@@ -39,3 +40,12 @@ def _commit_keeping_state() -> None:
         relationships = sa.inspect(obj).mapper.relationships
         if relationships:
             session.expire(obj, [relationship.key for relationship in relationships])
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _locking_reads_see_the_database(state: ORMExecuteState) -> None:
+    """A locking read (SELECT ... FOR UPDATE) returns the row as it is now, also for an object this session still
+    holds from an earlier, committed transaction of the request: since commits keep the values in memory, the
+    identity map would otherwise hand back what the row was then, and the lock would guard a stale decision."""
+    if state.is_select and state.statement._for_update_arg is not None:
+        state.update_execution_options(populate_existing=True)

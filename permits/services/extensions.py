@@ -67,6 +67,13 @@ def request_extension(actor: Actor, application: PermitApplication) -> PermitApp
     assert actor.user is not None
     last_day = application.valid_until or application.ends_on
     with transaction():
+        # A double click sends two requests: the permit's row lock makes the second wait and find the first's draft.
+        db.session.execute(
+            sa.select(PermitApplication.id).where(PermitApplication.id == application.id).with_for_update()
+        )
+        existing = open_extension(application)
+        if existing is not None:
+            return existing
         draft = PermitApplication(
             public_id=secrets.token_hex(16),
             user_id=actor.user.id,

@@ -90,6 +90,10 @@ def fee_paid(payment) -> None:  # payment: payments.models.Payment
     if application is None:
         log.warning("payment %s names an unknown permit case %s", payment.kassenzeichen, payment.case_reference)
         return
+    if payment.public_id != application.payment_public_id:
+        # Only the fee notice's own order puts the permit in force, not another order naming the same case.
+        log.warning("payment %s is not the fee notice of case %s", payment.kassenzeichen, application.reference)
+        return
     if application.state != S.FEE_NOTICE:
         log.warning(
             "payment %s for case %s in state %s", payment.kassenzeichen, application.reference, application.state

@@ -13,13 +13,19 @@ import json
 import zipfile
 from typing import Any
 
+from portal.spreadsheets import formula_safe
+
 
 def _cell(value: Any) -> str:
+    """A cell's text. Texts others wrote (an organisation's name, a clerk's note) must not run as a formula when
+    the person opens the file in a spreadsheet: they are quoted as portal.spreadsheets does for every export."""
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+        return formula_safe(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return formula_safe(str(value))
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

@@ -174,6 +174,14 @@ def test_a_bad_period_is_refused_with_a_message(client, auth, viewer):
     assert "Der erste Monat liegt nach dem letzten." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("query", ["bis=0001-01", "von=0001-01&bis=0001-06", "bis=9999-12", "von=2026-13"])
+def test_a_month_outside_the_calendar_is_refused_not_a_500(client, auth, viewer, query):
+    sign_in(auth, viewer)
+    response = client.get(f"/controlling/?{query}")
+    assert response.status_code == 400
+    assert "Geben Sie einen Monat wie 2026-03 an." in response.get_data(as_text=True)
+
+
 def test_appointment_utilisation_and_no_show_rate(app):
     from datetime import time
 

@@ -94,6 +94,8 @@ def test_production_language_cookie_is_secure(tmp_path):
         ("too-short", PG_URL),
         (GOOD_SECRET, "sqlite:///stadtportal.sqlite"),
     ],
+    ids=["default", "dev-only", "too-short", "good-secret-on-sqlite"],  # not the random secret: xdist workers
+    # collect the tests each on its own and must see the same ids
 )
 def test_production_refuses_default_secrets_and_sqlite(tmp_path, secret, database):
     config = {"SQLALCHEMY_DATABASE_URI": database, "AUDIT_SIGNING_KEY_FILE": str(tmp_path / "k.pem")}
@@ -155,8 +157,9 @@ def test_production_refuses_a_low_entropy_secret(tmp_path, secret):
         _production_app(tmp_path, SECRET_KEY=secret)
 
 
-@pytest.mark.parametrize("secret", [secrets.token_hex(16), secrets.token_hex(32), secrets.token_urlsafe(32)])
-def test_production_takes_a_generated_secret(tmp_path, secret):
+@pytest.mark.parametrize(("kind", "size"), [("hex", 16), ("hex", 32), ("urlsafe", 32)])
+def test_production_takes_a_generated_secret(tmp_path, kind, size):
+    secret = secrets.token_hex(size) if kind == "hex" else secrets.token_urlsafe(size)
     assert _production_app(tmp_path, SECRET_KEY=secret).config["SECRET_KEY"] == secret
 
 

@@ -34,3 +34,15 @@ def test_csv_export_is_a_zip_with_a_table_of_my_bookings(client, auth):
     account = next(csv.DictReader(io.StringIO(archive.read("account.csv").decode("utf-8-sig"))))
     assert account["email"] == "erika@example.org"
     assert details(events("account.data_exported")[-1])["format"] == "csv"
+
+
+def test_a_text_that_looks_like_a_formula_is_quoted_in_the_csv(client, auth):
+    office = make_office()
+    user = make_user("erika@example.org", display_name='=HYPERLINK("http://evil.example","Klick")')
+    booked(office, user)
+    auth.login("erika@example.org")
+
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/konto/daten-csv.zip").get_data()))
+
+    account = next(csv.DictReader(io.StringIO(archive.read("account.csv").decode("utf-8-sig"))))
+    assert account["display_name"] == '\'=HYPERLINK("http://evil.example","Klick")'
