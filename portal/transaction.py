@@ -47,5 +47,5 @@ def _locking_reads_see_the_database(state: ORMExecuteState) -> None:
     """A locking read (SELECT ... FOR UPDATE) returns the row as it is now, also for an object this session still
     holds from an earlier, committed transaction of the request: since commits keep the values in memory, the
     identity map would otherwise hand back what the row was then, and the lock would guard a stale decision."""
-    if state.is_select and state.statement._for_update_arg is not None:
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
         state.update_execution_options(populate_existing=True)
