@@ -9,7 +9,7 @@ portal's pages around them follow the reader's language.
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 
 from permits.errors import PermitNotFound
@@ -51,7 +51,7 @@ def _case_rows(application: PermitApplication) -> list[tuple[str, str]]:
         (_("Anschrift"), application.applicant_address or "–"),
         (_("Verantwortlich vor Ort"), application.responsible_name),
         (_("Art der Nutzung"), use_type),
-        (_("Ort"), f"{application.street} {application.house_number}".strip()),
+        (pgettext("permit place", "Ort"), f"{application.street} {application.house_number}".strip()),
         (_("Fläche"), area),
         (_("Eingegangen am"), _day(application.submitted_at.date() if application.submitted_at else None)),
     ]
