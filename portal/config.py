@@ -53,6 +53,9 @@ class Config:
     MAIL_READY_TIMEOUT = float(os.environ.get("MAIL_READY_TIMEOUT", "2"))  # /readyz's wait for the relay's greeting
     ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "barrierefreiheit@stadt.example")
 
+    # Said explicitly: Flask-Limiter's one limiter object otherwise keeps the last app's choice (config.setdefault),
+    # so an app that switched limits off would switch them off for every app created after it in the process.
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Redis down must not take bookings down: limits fall back to each worker's memory (logged by Flask-Limiter)

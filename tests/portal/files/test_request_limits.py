@@ -51,7 +51,8 @@ def test_a_form_post_larger_than_the_limit_gets_a_friendly_413_page(client):
 def test_an_api_post_larger_than_the_limit_gets_413_problem_json(client):
     body = json.dumps({"name": "x" * (LIMIT + 1024)})
 
-    response = client.post("/api/v1/appointments/bookings", data=body, content_type="application/json")
+    # The fee preview sets no cap of its own (the booking API does: 64 KB, tests/portal/hardening/test_request_size.py).
+    response = client.post("/api/v1/permits/fee-preview", data=body, content_type="application/json")
 
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
