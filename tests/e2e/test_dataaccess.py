@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.helpers import LiveServer, assert_accessible, axe_violations, goto, sign_in
+from tests.e2e.helpers import LiveServer, assert_accessible, axe_violations, forget_person, goto, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def _with_totp(*emails: str) -> dict[str, str]:
 def _staff_sign_in(page: Page, live: LiveServer, secrets: dict[str, str], email: str) -> None:
     from tests.builders import PASSWORD
 
-    page.context.clear_cookies()  # the next person at the same browser
+    forget_person(page)  # the next person at the same browser
     sign_in(page, live, email, PASSWORD, secrets[email])
 
 
@@ -359,7 +359,7 @@ def test_an_official_reads_in_an_emergency_and_the_dpo_closes_the_review(page: P
     assert_accessible(page, "dpo's reviews after closing")
 
     # Bea sees the emergency read in her log, with the category as its purpose.
-    page.context.clear_cookies()
+    forget_person(page)
     sign_in(page, live_server, "buerger@example.org", PASSWORD)
     goto(page, live_server("/konto/datenzugriffe"))
     entry = page.locator("ol.dataaccess-log > li").first

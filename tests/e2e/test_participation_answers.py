@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import LiveServer, assert_accessible, goto, sign_in
+from tests.e2e.helpers import LiveServer, assert_accessible, forget_person, goto, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +66,7 @@ def test_answer_and_progress_with_every_page_accessible(page: Page, live_server:
     expect(page.locator(".site-flash").first).to_contain_text("Stand der Umsetzung ist veröffentlicht")
     assert_accessible(page, "answer page with history")
 
-    page.context.clear_cookies()
+    forget_person(page)
     goto(page, live(f"/beteiligung/{data['slug']}/vorschlaege/{data['reference']}"))
     main = page.locator("main")
     expect(main).to_contain_text("Antwort der Verwaltung")

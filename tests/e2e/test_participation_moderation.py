@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import LiveServer, assert_accessible, goto, sign_in, submit_main_form
+from tests.e2e.helpers import LiveServer, assert_accessible, forget_person, goto, sign_in, submit_main_form
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def _prepare(live: LiveServer) -> dict:
 def _as(page: Page, live: LiveServer, email: str, secret: str | None = None) -> None:
     from tests.builders import PASSWORD
 
-    page.context.clear_cookies()
+    forget_person(page)
     sign_in(page, live, email, PASSWORD, secret)
 
 
