@@ -114,6 +114,10 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # The cookie is sent only when the session changes, not with every answer: a sign-in lasts a fixed time anyway
+    # (SESSION_ABSOLUTE_HOURS), and an asset's answer still in flight must not put back a cookie the page has just
+    # replaced (a flash, a sign-out).
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
