@@ -17,7 +17,8 @@ gets the form back with the error next to the field (pages) or problem JSON nami
   out-of-range number, and Python's OverflowError, are answered 400 (portal.errors); a lost database is 503.
 
 Logs never carry the refused values: the messages name the field only, and SQLAlchemy hides statement
-parameters (`hide_parameters`, set in the app factory, portal/__init__.py), so a traceback cannot repeat a citizen's name.
+parameters (`hide_parameters`, set in the app factory, portal/__init__.py), so a traceback cannot repeat a
+citizen's name.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from portal.accounts.models import User, UserSession
 from portal.actors import SYSTEM, Actor
 from portal.audit import services as audit
+from portal.audit.models import AuditCheckpoint
 from portal.extensions import db
 from portal.transaction import transaction
 
@@ -89,3 +90,13 @@ def checkpoint(runner: Any) -> Any:
 
 def verify(runner: Any, *args: str) -> Any:
     return runner.invoke(args=["audit", "verify", "--quiet", *args])
+
+
+def seal(app: Any, runner: Any) -> AuditCheckpoint:
+    """`flask audit checkpoint`, and the public key exported where the portal reads it (as an operator would)."""
+    result = runner.invoke(args=["audit", "checkpoint"])
+    assert result.exit_code == 0, result.output
+    exported = runner.invoke(args=["audit", "public-key", "-o", app.config["AUDIT_PUBLIC_KEY_FILE"]])
+    assert exported.exit_code == 0, exported.output
+    db.session.expire_all()
+    return db.session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc())).first()
