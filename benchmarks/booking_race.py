@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_verify import SERVER_URL, temporary_database  # the same temporary database helper
-from webhooks import portal_config
+from serving import portal_config
 
 from portal.timeutil import BERLIN
 

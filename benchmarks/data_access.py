@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_verify import SERVER_URL, temporary_database
 from data_access_checks import BackendStates, audit_verify, check_round, logged_accesses, rate_counter
-from webhooks import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
+from serving import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
 
 ACCESS_PATH = "/api/v1/dataaccess/access"
 PAGE = "/konto/datenzugriffe"

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_verify import SERVER_URL, temporary_database
 from booking_race import free_port, seed
-from webhooks import portal_config
+from serving import portal_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 1.0

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from audit_verify import SERVER_URL, temporary_database
 from data_access import session_cookie
 from participation_seed import SeededConsultation, seed
-from webhooks import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
+from serving import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
 
 SCALES = {"full": 1.0, "tenth": 0.1}
 ENDPOINTS = ("list", "proposal", "api")

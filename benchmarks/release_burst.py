@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from audit_verify import SERVER_URL, temporary_database
 from booking_race import workday
 from burst_clients import arrivals, run_burst, summarise
-from webhooks import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
+from serving import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
 
 HOURS = ((clock(8), clock(12)), (clock(13), clock(16)))
 UNITS_PER_DAY = 42  # 10-minute starts in HOURS

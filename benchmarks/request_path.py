@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from audit_verify import SERVER_URL, temporary_database
-from webhooks import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
+from serving import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
 
 ENDPOINTS = {
     "healthz": ("portal", "/healthz"),

@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import sqlalchemy as sa
 from audit_verify import SERVER_URL, temporary_database
-from webhooks import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
+from serving import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTERS = 10

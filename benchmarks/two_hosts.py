@@ -67,7 +67,7 @@ from hosts_checks import (
 )
 from hosts_support import Network, SmtpCounter, nginx_config, stop
 from release_burst import UNITS_PER_DAY, Releaser, burst_config, check_database, memory_mb, seed, workers_of
-from webhooks import WRK_SCRIPT, free_port, wrk
+from serving import WRK_SCRIPT, free_port, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

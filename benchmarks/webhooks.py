@@ -29,11 +29,8 @@ import json
 import os
 import random
 import re
-import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,7 +38,7 @@ import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -50,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_verify import SERVER_URL, temporary_database  # the same temporary database helper
+from serving import API_KEY, WEBHOOK_SECRET, WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
 
 from portal.timeutil import BERLIN
 
@@ -57,41 +55,6 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "benchmarks" / "README.md"
 SECTION = "## Webhooks"
 WEBHOOK_PATH = "/api/v1/payments/webhooks/stripe"
-API_KEY = "sk_test_benchmark"
-WEBHOOK_SECRET = "whsec_benchmark_" + "0" * 24
-# A valid example IBAN other than the demo's: production refuses to start with the demo account.
-IBAN, BIC = "DE89370400440532013000", "COBADEFFXXX"
-WRK_SCRIPT = """
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95),
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
-end
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def portal_config(url: str, double_url: str, key_file: str, base_url: str) -> dict[str, Any]:
-    return {
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "RATELIMIT_ENABLED": False,  # Stripe delivers from few addresses; the benchmark is about the events
-        "AUDIT_SIGNING_KEY_FILE": key_file,
-        "BASE_URL": base_url,
-        "PAYMENT_PROVIDER": "stripe",
-        "STRIPE_SECRET_KEY": API_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": double_url,
-        "PAYMENTS_STRIPE_METHODS": "card",
-        "PAYMENTS_BANK_IBAN": IBAN,
-        "PAYMENTS_BANK_BIC": BIC,
-    }
 
 
 # --- setting up ---------------------------------------------------------------------------------------------
@@ -156,52 +119,6 @@ def sign_deliveries(
 
 
 # --- serving and measuring ------------------------------------------------------------------------------------
-
-
-def start_gunicorn(app_spec: str, port: int, workers: int, log: IO[bytes], probe: str) -> subprocess.Popen:
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "--workers", str(workers),
-        "--worker-class", "sync",
-        "--bind", f"127.0.0.1:{port}",
-        "--backlog", "2048",
-        "--log-level", "warning",
-        "--pythonpath", str(ROOT / "benchmarks"),
-        app_spec,
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, "STADTPORTAL_ENV": "production"}, stdout=log, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({app_spec[:40]}…); see its log")
-    process.terminate()
-    raise RuntimeError("gunicorn did not come up")
-
-
-def wrk(url: str, seconds: int, script: str, threads: int = 2, connections: int = 16) -> dict[str, float]:
-    output = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", output)
-    if not match:
-        raise RuntimeError(f"unexpected wrk output:\n{output}")
-    requests, duration_us, p50, p95, socket_errors, status_errors = map(int, match.groups())
-    return {
-        "req_per_s": round(requests / (duration_us / 1e6), 1),
-        "p50_ms": round(p50 / 1000, 2),
-        "p95_ms": round(p95 / 1000, 2),
-        "errors": socket_errors + status_errors,
-    }
 
 
 def fire(jobs: list[Any], threads: int, send: Any) -> tuple[list[tuple[int, str, float]], float]:
