@@ -37,7 +37,29 @@ migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_i
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class _ObservedLimiter(Limiter):
+    """Flask-Limiter falls back to each worker's memory when the shared store (Redis) fails, and back once it
+    answers again; it only logs that. Operators must also see it in the metrics, since limits counted per worker
+    are that many times looser. Flask-Limiter (pinned) keeps the state in `_storage_dead`; observing its setter
+    catches every switch in both directions."""
+
+    @property  # type: ignore[override]
+    def _storage_dead(self) -> bool:
+        return bool(self.__dict__.get("_observed_storage_dead", False))
+
+    @_storage_dead.setter
+    def _storage_dead(self, dead: bool) -> None:
+        was = self.__dict__.get("_observed_storage_dead", False)
+        self.__dict__["_observed_storage_dead"] = dead
+        if dead != was:
+            from portal.metrics import ratelimit_store_changed
+
+            ratelimit_store_changed(dead)
+
+
+limiter = _ObservedLimiter(key_func=get_remote_address, default_limits=[])
 
 if TYPE_CHECKING:
     # mypy cannot see through Flask-SQLAlchemy's dynamic db.Model; give it a declarative base to check against.

@@ -1,6 +1,7 @@
 """Prometheus metrics at /metrics for operators (a bearer token with the "metrics" scope).
 
-Requests and latency per endpoint, and the mail outbox backlog. Each app has its own registry, so
+Requests and latency per endpoint, the mail outbox backlog, the scheduled jobs, and rate limits counted in a
+worker's own memory while the shared store is down. Each app has its own registry, so
 building many apps (tests) never registers a metric twice. Under gunicorn with several workers, set
 PROMETHEUS_MULTIPROC_DIR: every worker then writes its numbers there and a scrape sums them all.
 """
@@ -13,8 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from flask import Blueprint, Flask, Response, current_app, g, has_app_context, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -43,6 +44,18 @@ class _Metrics:
             ["endpoint", "method"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
+        )
+        self.ratelimit_fallbacks = Counter(
+            "stadtportal_ratelimit_fallbacks",
+            "Times a worker's rate limits fell back to its own memory because the shared store (Redis) failed",
+            registry=self.registry,
+        )
+        # livesum: the number of live workers counting limits on their own right now (0 when all is well).
+        self.ratelimit_on_fallback = Gauge(
+            "stadtportal_ratelimit_on_fallback",
+            "1 while this worker counts rate limits in its own memory instead of the shared store",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.registry.register(OutboxCollector())
         self.registry.register(JobCollector())
@@ -126,6 +139,16 @@ class JobCollector(Collector):
 
 def _metrics() -> _Metrics:
     return current_app.extensions[EXTENSION]
+
+
+def ratelimit_store_changed(on_fallback: bool) -> None:
+    """Flask-Limiter switched between the shared store and this worker's memory (portal.extensions)."""
+    metrics = current_app.extensions.get(EXTENSION) if has_app_context() else None
+    if metrics is None:
+        return
+    if on_fallback:
+        metrics.ratelimit_fallbacks.inc()
+    metrics.ratelimit_on_fallback.set(1 if on_fallback else 0)
 
 
 def _observe(response: Response) -> Response:
