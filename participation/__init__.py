@@ -13,7 +13,8 @@ SERVICE = "participation"
 def register(app: Flask) -> None:
     """Plug the service in: models, audit actions, the consultation managers' role, the edit window, the VOR
     reference prefix, and the pages, API, jobs and demo of each part (see the _register_* functions below)."""
-    import participation.actions  # noqa: F401  (declares the audit actions and their texts for the citizen)
+    import participation.actions
+    import participation.cache_token  # noqa: F401  (replaces a consultation's cache token with each change)
     from participation import models, models_moderation, models_readers, models_results, models_surveys  # noqa: F401  (migrations)
     from participation.rules import MANAGER_ROLE
     from participation.services.proposals import REFERENCE_PREFIX
@@ -39,6 +40,16 @@ def register(app: Flask) -> None:
             "Seconds a consultation's pages, as rendered for signed-out readers, are reused per worker (0: never)",
             SERVICE,
             kind=int,
+        ),
+    )
+    declare_setting(
+        app,
+        Setting(
+            "PARTICIPATION_CACHE_URL",
+            "",
+            "Redis that shares rendered consultation pages, threads and comment API answers between workers and "
+            "hosts (empty: each worker keeps its own; they are right either way)",
+            SERVICE,
         ),
     )
     register_prefix(app, REFERENCE_PREFIX, service=SERVICE, description="Vorschlag (Bürgerbeteiligung)")

@@ -22,7 +22,7 @@ from typing import Any
 from flask import Response, current_app
 from flask_babel import lazy_gettext as _l
 
-from participation import rules
+from participation import cached_pages, rules
 from participation.errors import ParticipationError
 from participation.models import MAX_DEPTH, Consultation
 from participation.schemas import (
@@ -288,10 +288,20 @@ def list_proposals(args: dict[str, Any], consultation_id: int):
 def consultation_comments(args: dict[str, Any], consultation_id: int):
     """One page of the comments on the consultation itself (not on a proposal), oldest first, each with its first
     replies (and theirs). A fixed number of queries per page, however long the thread."""
-    page = comments.list_comments(
-        current_actor(), consultation_id, cursor=args["cursor"], limit=args["limit"], replies=args["replies"]
+    actor = current_actor()
+    consultation = visible_consultation(actor, consultation_id)
+    return cached_pages.api_page(
+        actor,
+        consultation,
+        "consultation",
+        args,
+        None,
+        lambda: _comment_page(
+            comments.list_comments(
+                actor, consultation.id, cursor=args["cursor"], limit=args["limit"], replies=args["replies"]
+            )
+        ),
     )
-    return _comment_page(page)
 
 
 # --- proposals and comments -------------------------------------------------------------------------------------
@@ -319,15 +329,23 @@ def proposal_comments(args: dict[str, Any], proposal_id: int):
     without author, stance or text. A fixed number of queries per page, however long the thread."""
     actor = current_actor()
     item = proposals.get_proposal(actor, proposal_id)
-    page = comments.list_comments(
+    return cached_pages.api_page(
         actor,
-        item.proposal.consultation_id,
-        proposal_id=proposal_id,
-        cursor=args["cursor"],
-        limit=args["limit"],
-        replies=args["replies"],
+        item.proposal.consultation,
+        f"proposal-{proposal_id}",
+        args,
+        proposal_id,
+        lambda: _comment_page(
+            comments.list_comments(
+                actor,
+                item.proposal.consultation_id,
+                proposal_id=proposal_id,
+                cursor=args["cursor"],
+                limit=args["limit"],
+                replies=args["replies"],
+            )
+        ),
     )
-    return _comment_page(page)
 
 
 @blp.route(f"/comments/<{ID}:comment_id>", methods=["GET"])

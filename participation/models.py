@@ -15,6 +15,7 @@ are changed with `SET n = n + 1` in the transaction that writes the contribution
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -103,6 +104,9 @@ class Consultation(Model):
     proposal_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     comment_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     support_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Replaced (participation.cache_token) in every transaction that changes what the consultation's pages or
+    # its comments API show: rendered pages are kept under it, so a change shows at once.
+    cache_token: Mapped[str] = mapped_column(sa.String(16), default=lambda: secrets.token_hex(8), server_default="0")
 
     department = relationship("Department")
     phases: Mapped[list[Phase]] = relationship(

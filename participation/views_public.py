@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from participation import rules
+from participation import cached_pages, rules
 from participation.errors import ParticipationError
 from participation.forms import CommentForm, ListFilterForm, ProposalFilterForm, ReplyForm
 from participation.models import MAX_DEPTH, Audience, Consultation, ContributionState, Phase, PhaseKind
@@ -159,9 +159,9 @@ def index():
 
 @bp.get("/<slug>")
 @access.public
-@page_cache.anonymous(setting="PARTICIPATION_PAGE_CACHE_SECONDS")
 def consultation(slug: str):
-    return consultation_page(consultations.get_by_slug(current_actor(), slug))
+    found = consultations.get_by_slug(current_actor(), slug)
+    return cached_pages.page(found, lambda: consultation_page(found))
 
 
 def consultation_page(
@@ -181,17 +181,23 @@ def consultation_page(
             answered=filters.answered,
         )
     )
-    thread = None
+    thread = thread_html = None
     able = possibilities(actor, consultation)
     commenting = next((p for p in able if p.action == rules.COMMENT), None)
-    if commenting is not None:
-        thread = _cursor_page(
-            lambda: comments.list_comments(actor, consultation.id, cursor=request.args.get("kommentare"))
-        )
     options = thread_options(
         commenting.refusal if commenting else rules.refusal(actor, consultation, rules.COMMENT),
         url_for("participation.consultation", slug=consultation.slug),
     )
+    if commenting is not None:
+        cursor = request.args.get("kommentare")
+        thread, thread_html = cached_pages.thread(
+            actor,
+            consultation,
+            None,
+            cursor,
+            options,
+            lambda: _cursor_page(lambda: comments.list_comments(actor, consultation.id, cursor=cursor)),
+        )
     if comment_form is None and options.can_comment:
         comment_form = comment_form_for(actor, consultation)
     return render_template(
@@ -203,6 +209,7 @@ def consultation_page(
         page=page,
         paged=bool(request.args.get("nach")),
         thread=thread,
+        thread_html=thread_html,
         options=options,
         comment_form=comment_form,
         message=message,
@@ -212,20 +219,22 @@ def consultation_page(
 
 def load_proposal(slug: str, reference: str) -> tuple[Consultation, ProposalItem]:
     """The consultation at `slug` and its proposal `reference`, as this person may see them (else 404)."""
-    actor = current_actor()
-    consultation = consultations.get_by_slug(actor, slug)
-    item = proposals.get_by_reference(actor, reference)
+    consultation = consultations.get_by_slug(current_actor(), slug)
+    return consultation, proposal_in(consultation, reference)
+
+
+def proposal_in(consultation: Consultation, reference: str) -> ProposalItem:
+    item = proposals.get_by_reference(current_actor(), reference)
     if item.proposal.consultation_id != consultation.id:
         abort(404)
-    return consultation, item
+    return item
 
 
 @bp.get("/<slug>/vorschlaege/<reference>")
 @access.public
-@page_cache.anonymous(setting="PARTICIPATION_PAGE_CACHE_SECONDS")
 def proposal(slug: str, reference: str):
-    consultation, item = load_proposal(slug, reference)
-    return proposal_page(consultation, item)
+    consultation = consultations.get_by_slug(current_actor(), slug)
+    return cached_pages.page(consultation, lambda: proposal_page(consultation, proposal_in(consultation, reference)))
 
 
 def proposal_page(
@@ -238,15 +247,21 @@ def proposal_page(
 ) -> Any:
     actor = current_actor()
     proposal = item.proposal
-    thread = _cursor_page(
-        lambda: comments.list_comments(
-            actor, consultation.id, proposal_id=proposal.id, cursor=request.args.get("kommentare")
-        )
-    )
     refused = rules.refusals(actor, consultation, (rules.COMMENT, rules.SUPPORT))
     comment_refusal = refused[rules.COMMENT]
     options = thread_options(
         comment_refusal, url_for("participation.proposal", slug=consultation.slug, reference=proposal.reference)
+    )
+    cursor = request.args.get("kommentare")
+    thread, thread_html = cached_pages.thread(
+        actor,
+        consultation,
+        proposal.id,
+        cursor,
+        options,
+        lambda: _cursor_page(
+            lambda: comments.list_comments(actor, consultation.id, proposal_id=proposal.id, cursor=cursor)
+        ),
     )
     if comment_form is None and options.can_comment:
         comment_form = comment_form_for(actor, consultation)
@@ -266,6 +281,7 @@ def proposal_page(
         support_refusal=refused[rules.SUPPORT],
         comment_refusal=comment_refusal,
         thread=thread,
+        thread_html=thread_html,
         paged=bool(request.args.get("kommentare")),
         options=options,
         comment_form=comment_form,

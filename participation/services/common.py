@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import Forbidden, NotFound
 
-from participation import rules
+from participation import cache_token, rules
 from participation.errors import ActionRefused, ParticipationError
 from participation.models import Consultation, ConsultationState, Pseudonym
 from portal.actors import Actor
@@ -120,7 +120,8 @@ def bump(row: Any, column: str, delta: int) -> int:
     model = type(row)
     attribute = getattr(model, column)
     statement = sa.update(model).where(model.id == row.id).values({column: attribute + delta}).returning(attribute)
-    value = int(db.session.execute(statement, execution_options={"synchronize_session": False}).scalar_one())
+    options = {"synchronize_session": False, **cache_token.statement_options(db.session, row)}
+    value = int(db.session.execute(statement, execution_options=options).scalar_one())
     set_committed_value(row, column, value)
     return value
 

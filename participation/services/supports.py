@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
 import participation.actions  # noqa: F401  (declares the audit actions)
-from participation import rules
+from participation import cache_token, rules
 from participation.errors import ParticipationError
 from participation.models import Consultation, ContributionState, Proposal, Support
 from participation.services.common import bump, check_allowed, load_consultation, visible_consultation
@@ -63,7 +63,7 @@ def _mark_for_answer(actor: Actor, consultation: Consultation, proposal: Proposa
         sa.update(Proposal)
         .where(Proposal.id == proposal.id, Proposal.answer_requested_at.is_(None))
         .values(answer_requested_at=utcnow()),
-        execution_options={"synchronize_session": False},
+        execution_options={"synchronize_session": False, **cache_token.statement_options(db.session, proposal)},
     ).rowcount  # type: ignore[attr-defined]
     if not marked:
         return False
@@ -123,7 +123,8 @@ def withdraw(actor: Actor, proposal_id: int) -> SupportResult:
         user = actor.user
         assert user is not None
         deleted = db.session.execute(
-            sa.delete(Support).where(Support.proposal_id == proposal.id, Support.user_id == user.id)
+            sa.delete(Support).where(Support.proposal_id == proposal.id, Support.user_id == user.id),
+            execution_options=cache_token.statement_options(db.session, proposal),
         ).rowcount  # type: ignore[attr-defined]
         if not deleted:
             raise ParticipationError("support", _l("Sie unterstützen diesen Vorschlag nicht."), "not_supported", 409)

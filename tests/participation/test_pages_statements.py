@@ -20,6 +20,13 @@ from tests.participation.builders import (
 )
 from tests.portal.audit.helpers import sign_in
 
+
+@pytest.fixture
+def app_config(app_config):
+    # What rendering from the database costs; pages kept under the cache token: tests/participation/test_cached_pages.py
+    return {**app_config, "PARTICIPATION_CACHE": False}
+
+
 MAX_STATEMENTS = 10
 
 
