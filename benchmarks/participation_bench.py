@@ -241,6 +241,14 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4, help="wrk connections, the same for the bare view")
     parser.add_argument("--repeat", type=int, default=20, help="in-process requests per page for the mean time")
     parser.add_argument("--server", default=SERVER_URL)
+    parser.add_argument(
+        "--cache",
+        choices=("redis", "worker", "off"),
+        default="redis",
+        help="rendered pages kept under the consultation's cache token: shared through Redis (a key prefix of this "
+        "run's own), per worker only, or not at all (what rendering from the database costs)",
+    )
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -248,6 +256,10 @@ def main() -> int:
     base = {"proposals": args.proposals, "comments": args.comments, "big_thread": args.big_thread}
     with temporary_database(args.server) as url, tempfile.TemporaryDirectory() as tmp:
         cfg = portal_config(url, "http://127.0.0.1:9", str(Path(tmp) / "audit-key.pem"), "http://127.0.0.1")
+        cfg["PARTICIPATION_CACHE"] = args.cache != "off"
+        if args.cache == "redis":
+            cfg["PARTICIPATION_CACHE_URL"] = args.redis
+            cfg["PARTICIPATION_CACHE_PREFIX"] = f"bench:participation:{random.getrandbits(32):08x}"
         began = time.perf_counter()
         seeded = seed(cfg, SCALES, {**base, "people": args.people}, random.Random(20261201))
         described = {k: v.__dict__ for k, v in seeded.items() if isinstance(v, SeededConsultation)}

@@ -181,12 +181,15 @@ def fill(
         hidden = {n for n in range(len(written)) if rng.random() < HIDDEN_SHARE}
         root_of: dict[int, int] = {}
         rows = []
+        # The signed-in viewer reads the threads without having written in them, as most readers: an author gets
+        # her thread rendered for her (participation.cached_pages), which the cache-off runs measure.
+        commenters = [a for a in authors if a != viewer_id] or authors
         for n, (when, target, depth, parent, thread, local) in enumerate(written):
             cid = id_of[(thread, local)]
             parent_id = id_of[(thread, parent)] if parent is not None else None
             root_of[cid] = root_of[parent_id] if parent_id is not None else cid
             rows.append(
-                [cid, target, parent_id, root_of[cid] if depth else None, depth, rng.choice(authors),
+                [cid, target, parent_id, root_of[cid] if depth else None, depth, rng.choice(commenters),
                  text(rng, 1, 4), rng.choice(STANCES), "hidden" if n in hidden else "published", 0, when]
             )  # fmt: skip
         reply_count: Counter[int] = Counter(r[2] for r in rows if r[2] is not None and r[8] == "published")
