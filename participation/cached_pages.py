@@ -1,13 +1,14 @@
 """A consultation's pages and comment threads, rendered once per change (participation.page_store) and shared.
 
-- Signed-out readers of the consultation and proposal pages get the whole page from the store, with an ETag (the
-  key's hash) and a 304 to a browser that sends it back; each answer gets its own CSP nonce.
+- Signed-out readers of the consultation and proposal pages get the whole page from the store, each answer with
+  its own CSP nonce (and so without an ETag: see `page`).
 - Signed-in readers get their page rendered for them (forms with their CSRF token, their support, their block)
   around the shared rendering of the comment thread. The thread is shared only with a reader who has written
   nothing in it: it then looks the same for everyone (no own pending comment, no "Bearbeiten", no notice about a
   hidden one), apart from the "Antworten" links, which are kept per answer of the rules (may comment or not).
   Authors get their thread rendered for them, as before.
-- The comments API keeps its JSON the same way (`own` is false for everyone it is shared with).
+- The comments API keeps its JSON the same way (`own` is false for everyone it is shared with), with an ETag (the
+  key's hash) and a 304 to a client that sends it back.
 
 What is kept is decided before anything is rendered, by the consultation's token read first: see cache_token.
 """
@@ -66,12 +67,11 @@ def page(consultation: Consultation, render: Callable[[], Any]) -> Any:
     if store is None or not _anonymous_request():
         return render()
     key = f"page:{consultation.id}:{consultation.cache_token}:{get_locale()}:{request.endpoint}:{request.full_path}"
-    etag = _etag(key)
-    if etag in request.if_none_match:
-        return _revalidated(Response(status=304), etag)
+    # No ETag here: a 304 would keep the browser's copy with its old CSP nonce, while the headers the 304 brings
+    # (merged into the stored ones) carry a new one, and the page's scripts would be blocked.
     body = store.get(key)
     if body is not None:
-        return _revalidated(Response(body.replace(_slot(), csp_nonce().encode()), mimetype="text/html"), etag)
+        return Response(body.replace(_slot(), csp_nonce().encode()), mimetype="text/html")
     response = make_response(render())
     if (
         response.status_code == 200
@@ -84,7 +84,6 @@ def page(consultation: Consultation, render: Callable[[], Any]) -> Any:
         if nonce:
             body = body.replace(nonce.encode(), _slot())
         store.put(key, body, seconds_valid(consultation))
-        _revalidated(response, etag)
     return response
 
 

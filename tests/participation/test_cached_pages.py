@@ -123,14 +123,18 @@ def test_a_pending_comment_stays_with_its_author(app, world):
     assert "Wartet auf Freigabe" not in _text(ben, url) and "Wartet auf Freigabe" not in _text(nobody, url)
 
 
-def test_signed_out_readers_get_an_etag_and_a_304_until_something_changes(client, world):
+def test_the_api_answers_304_to_its_etag_until_something_changes_and_pages_send_none(client, world):
     consultation = make_consultation(world)
     proposal = make_proposal(world, consultation)
-    for url in (_page_url(consultation, proposal), f"{API}/proposals/{proposal.id}/comments"):
+    assert "ETag" not in client.get(_page_url(consultation, proposal)).headers  # a 304 would keep an old CSP nonce
+    for url, on in (
+        (f"{API}/proposals/{proposal.id}/comments", proposal.id),
+        (f"{API}/consultations/{consultation.id}/comments", None),
+    ):
         first = client.get(url)
         etag = first.headers["ETag"]
         assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
-        make_comment(world, consultation, user=world.ben, proposal_id=proposal.id, body=f"Zu {url}")
+        make_comment(world, consultation, user=world.ben, proposal_id=on, body=f"Zu {url}")
         fresh = client.get(url, headers={"If-None-Match": etag})
         assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
         assert f"Zu {url}" in fresh.get_data(as_text=True)
