@@ -70,6 +70,10 @@ def register(app: Flask) -> None:
 
     register_access_rules()  # the department's clerks read the documents attached to its cases
     fee_payments.register(app)  # a paid fee notice puts the permit in force
+    from permits import cli
+
+    app.cli.add_command(cli.permits_cli)
+    cli.declare_jobs(app)  # the calendar: in force from the first day, ended after the last
     _register_views(app)
     _register_api(app)
     _register_demo(app)

@@ -18,6 +18,10 @@ declare(
     [*_CASE, "fee_cents", "tariff_effective_from"],
     "A permit application was submitted with its reference and the fee under the tariff in force that day",
 )
+declare(
+    "permits.attachment_removed", ["case", "kind"], "The applicant removed an attachment (draft or requested documents)"
+)
+declare("permits.draft_deleted", ["case", "attachments"], "The applicant deleted a draft application with its files")
 declare("permits.application_withdrawn", _CASE, "The applicant withdrew a permit application")
 declare(
     "permits.application_moved",
@@ -28,6 +32,10 @@ declare(
 describe_action("permits.application_started", _l("Sie haben einen Antrag auf Sondernutzung begonnen"))
 describe_action("permits.application_saved", _l("Sie haben Ihren Antrag auf Sondernutzung gespeichert"))
 describe_action("permits.application_submitted", _l("Sie haben einen Antrag auf Sondernutzung eingereicht"))
+describe_action(
+    "permits.attachment_removed", _l("Sie haben eine Unterlage aus Ihrem Antrag auf Sondernutzung entfernt")
+)
+describe_action("permits.draft_deleted", _l("Sie haben einen Entwurf eines Antrags auf Sondernutzung gelöscht"))
 describe_action("permits.application_withdrawn", _l("Sie haben Ihren Antrag auf Sondernutzung zurückgezogen"))
 describe_action(
     "permits.application_moved", _l("Der Bearbeitungsstand Ihres Antrags auf Sondernutzung hat sich geändert")
@@ -81,6 +89,12 @@ declare(
 declare("permits.fee_paid", [*_CASE, "kassenzeichen"], "The fee of a permit was paid (payments' success callback)")
 declare("permits.permit_activated", [*_CASE, "why"], "A permit came into force: paid, or exempt from the fee")
 declare(
+    "permits.permit_extended",
+    [*_CASE, "extension", "extended_until"],
+    "An extension of a permit in force was granted: the original is marked extended (naming the extension)",
+)
+declare("permits.permit_ended", [*_CASE, "valid_until"], "A permit's period is over (the daily calendar job)")
+declare(
     "permits.extension_started",
     ["case", "extends", "use_type"],
     "An applicant asked to extend an active permit: a new draft linked to it, prefilled",
@@ -95,4 +109,6 @@ describe_action("permits.application_refused", _l("Ihr Antrag auf Sondernutzung 
 describe_action("permits.fee_notice_issued", _l("Der Gebührenbescheid zu Ihrer Sondernutzung wurde erstellt"))
 describe_action("permits.fee_paid", _l("Die Gebühr für Ihre Sondernutzung ist bezahlt"))
 describe_action("permits.permit_activated", _l("Ihre Sondernutzungserlaubnis gilt"))
+describe_action("permits.permit_extended", _l("Ihre Sondernutzungserlaubnis wurde verlängert"))
+describe_action("permits.permit_ended", _l("Ihre Sondernutzungserlaubnis ist abgelaufen"))
 describe_action("permits.extension_started", _l("Sie haben die Verlängerung einer Sondernutzungserlaubnis begonnen"))

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields import SelectChoice
 
-from permits import attachments, forms, rules
+from permits import attachments, forms, history, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import DocumentKind, PermitApplication, PermitState
 from permits.services import applications, catalogue, decisions, extensions, fee_payments, quotes
@@ -106,10 +106,24 @@ def _template_helpers(state: Any) -> None:
         snu_moment=lambda moment: to_berlin(moment).strftime("%d.%m.%Y %H:%M") if moment is not None else "–",
         snu_area=area_text,
         snu_state=lambda value: str(STATE_TEXT.get(value, value)),
+        snu_status=status_text,
+        snu_event=history.label,
         snu_badge=lambda value: STATE_BADGE.get(value, "info"),
         snu_kind=attachments.label,
         snu_download=download_url,
     )
+
+
+def status_text(application: PermitApplication) -> str:
+    """The state as people read it; a permit paid (or exempt) before its first day says from when it applies."""
+    from permits.services import lifecycle
+
+    if lifecycle.starts_later(application):
+        if application.state == S.PAID:
+            return str(_l("Erteilt und bezahlt – gilt ab %(day)s", day=day(application.valid_from)))
+        if application.state == S.GRANTED and not application.fee_cents:
+            return str(_l("Erteilt, gebührenfrei – gilt ab %(day)s", day=day(application.valid_from)))
+    return str(STATE_TEXT.get(application.state, application.state))
 
 
 def load(public_id: str) -> PermitApplication:

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from permits import rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import PermitApplication, PermitState
-from permits.services import decisions, fee_payments, notifications
+from permits.services import decisions, fee_payments, lifecycle, notifications
 from permits.services.applications import _case, _check_move, _set_state, _subject
 from portal.actors import Actor
 from portal.audit import sequencer
@@ -238,10 +238,12 @@ def grant(actor: Actor, application: PermitApplication, decision: Grant) -> Perm
             department_id=application.department_id,
         )
         decisions.store_permit(application)
+        lifecycle.mark_extended(actor, application)
         if application.fee_cents:
             fee_payments.issue_fee_notice(actor, application)
         else:
-            _set_state(actor, application, S.ACTIVE, "permits.permit_activated", why="exempt")
+            # Exempt: in force on its first day; until then it waits in `granted` for the calendar job.
+            lifecycle.activate_if_due(actor, application, "exempt", notify=False)  # the decision mail tells them
         notifications.decided(application)
     return application
 

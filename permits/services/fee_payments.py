@@ -4,8 +4,9 @@
   the decision's transaction (one commit for the decision, its documents, the order and the mail, or none). The
   order names the case by its reference and the callback "permits.fee_paid".
 - Paid: the payments service calls `fee_paid` in the transaction that marks the payment succeeded; the case moves
-  fee_notice → paid → active there, so "paid" and "the permit is in force" can never disagree. This callback is
-  the only way permits learns that a fee is paid; it never reads payments' tables.
+  fee_notice → paid there, and on to active when its period has begun (before that, permits.services.lifecycle
+  does it on the first day). This callback is the only way permits learns that a fee is paid;
+  it never reads payments' tables.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def payment_path(application: PermitApplication) -> str | None:
 
 def fee_paid(payment) -> None:  # payment: payments.models.Payment
     """The payments service's success callback, inside its transaction (must not commit): paid, then active."""
+    from permits.services import lifecycle
     from permits.services.applications import _set_state
 
     application = db.session.scalar(
@@ -100,7 +102,5 @@ def fee_paid(payment) -> None:  # payment: payments.models.Payment
         )
         return
     _set_state(PAYMENTS_ACTOR, application, S.PAID, "permits.fee_paid", kassenzeichen=payment.kassenzeichen)
-    _set_state(PAYMENTS_ACTOR, application, S.ACTIVE, "permits.permit_activated", why="paid")
-    from permits.services import notifications
-
-    notifications.permit_active(application)
+    # Paid before its first day, the permit waits in `paid`; the calendar job puts it in force on that day.
+    lifecycle.activate_if_due(PAYMENTS_ACTOR, application, "paid")

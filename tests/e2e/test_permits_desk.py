@@ -1,7 +1,8 @@
 """The clerk's side of a permit in real browsers: the clerk (two factors) finds the case, asks for a document; the
 applicant reads the note, uploads and hands the case back; the clerk finds it complete, consults the building
 authority (the applicant sees the access in their log) and grants it; the
-applicant downloads the permit as PDF, pays in the sandbox, and the permit is in force. axe-core scans every page."""
+applicant downloads the permit as PDF and pays in the sandbox two months ahead: paid, not yet in force; on its
+first day the calendar job puts it in force. axe-core scans every page."""
 
 from __future__ import annotations
 
@@ -13,6 +14,21 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.helpers import LiveServer, assert_accessible, goto, sign_in
 
 pytestmark = pytest.mark.e2e
+
+
+def _start_day_comes(live: LiveServer, public_id: str) -> None:
+    """The worker's calendar job on the permit's first day (the job itself, as `flask worker` runs it)."""
+    import sqlalchemy as sa
+
+    from permits.models import PermitApplication
+    from permits.services import lifecycle
+    from portal.extensions import db
+
+    with live.app.app_context():
+        first = db.session.scalar(
+            sa.select(PermitApplication.valid_from).where(PermitApplication.public_id == public_id)
+        )
+        assert lifecycle.run(first).activated == 1
 
 
 def _submitted_case(live: LiveServer) -> tuple[str, str, str]:
@@ -97,6 +113,14 @@ def test_clerk_asks_applicant_uploads_permit_granted_paid_and_in_force(
     page.get_by_role("button", name="Jetzt online bezahlen").click()
     page.wait_for_url("**/bezahlen/test-zahlung/sbx_*")
     page.get_by_role("button", name="Zahlung erfolgreich").click()
+    goto(page, live(f"/sondernutzung/antraege/{public_id}"))
+    # Paid two months ahead: granted and paid, in force only from its first day.
+    expect(page.locator("main")).to_contain_text("Erteilt und bezahlt – gilt ab")
+    expect(page.get_by_role("button", name="Verlängerung beantragen")).to_have_count(0)
+    assert_accessible(page, "applicant's permit paid, not yet in force")
+    clerk.reload()
+    expect(clerk.get_by_role("cell", name="Gebühr bezahlt")).to_be_visible()
+    _start_day_comes(live, public_id)
     goto(page, live(f"/sondernutzung/antraege/{public_id}"))
     expect(page.locator("main")).to_contain_text("Erlaubnis gilt")
     expect(page.get_by_role("button", name="Verlängerung beantragen")).to_be_visible()

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from permits.models import PermitApplication, PermitState
-from permits.services import applications
+from permits.services import applications, lifecycle
+from permits.views import day
 from portal import access
 from portal.extensions import db
 from tests.builders import PASSWORD, AuthActions, csrf_from
@@ -93,7 +94,8 @@ def test_the_whole_clerk_journey_through_the_pages(client, auth, clerk, world):
     application = _submitted(world)
     case_url = f"{DESK}/{application.public_id}"
     page = clerk.client.get(case_url)
-    assert page.status_code == 200 and "Formelle Prüfung" in page.text and "permits.application_submitted" in page.text
+    assert page.status_code == 200 and "Formelle Prüfung" in page.text and "Antrag eingereicht" in page.text
+    assert "permits.application_submitted" not in page.text  # the history reads as sentences, not action names
 
     # Ask for a document: an empty note is refused next to its field.
     refused = clerk.post_form(f"{case_url}/nachfordern", {"note": ""})
@@ -123,7 +125,7 @@ def test_the_whole_clerk_journey_through_the_pages(client, auth, clerk, world):
     pdf = clerk.client.get(f"{case_url}/bescheid/permit.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
-    # The applicant downloads both documents and pays in the sandbox; the permit is then in force.
+    # The applicant downloads both documents and pays in the sandbox before the first day: paid, not yet in force.
     page = client.get(own).text
     assert "Gebührenbescheid (PDF)" in page and "Jetzt bezahlen" in page
     for kind in ("permit", "fee_notice"):
@@ -133,7 +135,18 @@ def test_the_whole_clerk_journey_through_the_pages(client, auth, clerk, world):
     assert client.get(f"{own}/bescheid/refusal.pdf").status_code == 404
     [path] = re.findall(r'href="(/bezahlen/[0-9a-f]{32})"', page)
     _pay_in_sandbox(client, path)
+    assert _fresh(application).state == S.PAID
+    waiting = f"Erteilt und bezahlt – gilt ab {day(application.starts_on)}"
+    own_page = client.get(own).text
+    assert waiting in own_page
+    assert "Verlängerung beantragen" not in own_page
+    desk_page = clerk.client.get(case_url).text
+    assert waiting in desk_page and "Gebühr bezahlt" in desk_page
+
+    # On its first day the calendar job puts it in force.
+    assert lifecycle.run(application.starts_on).activated == 1
     assert _fresh(application).state == S.ACTIVE
+    assert "Erlaubnis in Kraft" in clerk.client.get(case_url).text
     page = client.get(own).text
     assert "Erlaubnis gilt" in page and "Verlängerung beantragen" in page
 
