@@ -24,7 +24,7 @@ from wtforms.fields import SelectChoice
 from permits import attachments, forms, history, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import DocumentKind, PermitApplication, PermitState
-from permits.services import applications, catalogue, decisions, extensions, fee_payments, quotes
+from permits.services import applications, catalogue, decisions, drafts, extensions, fee_payments, quotes
 from permits.services.fees import Fee
 from portal import access
 from portal.actors import current_actor
@@ -108,6 +108,7 @@ def _template_helpers(state: Any) -> None:
         snu_state=lambda value: str(STATE_TEXT.get(value, value)),
         snu_status=status_text,
         snu_event=history.label,
+        snu_removable=drafts.removable,
         snu_badge=lambda value: STATE_BADGE.get(value, "info"),
         snu_kind=attachments.label,
         snu_download=download_url,
@@ -389,4 +390,4 @@ def withdraw(public_id: str):
     return redirect(url_for(".case", public_id=public_id))
 
 
-from permits import views_apply  # noqa: E402, F401  (the draft's pages, on the same blueprint)
+from permits import views_apply, views_tidy  # noqa: E402, F401  (the draft's pages, on the same blueprint)
