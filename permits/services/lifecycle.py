@@ -119,7 +119,8 @@ def run(on: date | None = None) -> Report:
             application = _locked(case_id, starting)
             if application is not None:
                 why = "paid" if application.state == S.PAID.value else "exempt"
-                report.activated += activate_if_due(CALENDAR_ACTOR, application, why, on)
+                # The "in force" mail says the fee is paid; an exempt applicant has the decision's mail with the dates.
+                report.activated += activate_if_due(CALENDAR_ACTOR, application, why, on, notify=why == "paid")
     over = sa.and_(
         PermitApplication.state.in_(_IN_FORCE),
         PermitApplication.valid_until.is_not(None),

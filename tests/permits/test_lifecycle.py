@@ -12,6 +12,7 @@ from permits.models import PermitState
 from permits.services import desk, extensions, lifecycle
 from portal.extensions import db
 from portal.jobs import declared_jobs
+from tests.conftest import BACKEND
 from tests.permits.test_desk import _accepted, _actions, _grant, _mails, _pay, _submitted
 
 S = PermitState
@@ -75,6 +76,7 @@ def test_an_exempt_permit_granted_early_waits_in_granted_and_starts_on_its_day(w
     assert lifecycle.run(date(2026, 6, 1)).activated == 1
     db.session.refresh(exempt)
     assert exempt.state == S.ACTIVE
+    assert _mails("permits_active") == []  # that mail says "paid"; the decision's mail gave the dates
 
 
 def test_a_granted_case_with_an_open_fee_is_never_activated_by_the_calendar(world, calendar):
@@ -117,10 +119,19 @@ def test_the_job_is_declared_for_the_worker_and_the_cli_runs_it(app, world, cale
     assert application.state == S.ACTIVE
 
 
-def test_a_case_locked_by_another_worker_is_skipped_not_moved_twice(world, calendar, monkeypatch):
+@pytest.mark.skipif(BACKEND != "postgresql", reason="row locks are PostgreSQL's; SQLite has one writer anyway")
+def test_a_case_another_worker_holds_is_skipped_and_moved_by_the_next_run(world, calendar):
+    import sqlalchemy as sa
+
     application = _grant(world, _accepted(world))
     _pay(application)
-    monkeypatch.setattr(lifecycle, "_locked", lambda case_id, condition: None)  # what SKIP LOCKED returns
-    assert lifecycle.run(date(2026, 6, 1)).activated == 0
+    other = db.engine.connect()  # a second host's worker, in the middle of moving this case
+    try:
+        other.execute(sa.text("SELECT id FROM permit_application WHERE id = :id FOR UPDATE"), {"id": application.id})
+        assert lifecycle.run(date(2026, 6, 1)).activated == 0  # skipped, not waited for
+    finally:
+        other.rollback()
+        other.close()
     db.session.refresh(application)
     assert application.state == S.PAID
+    assert lifecycle.run(date(2026, 6, 1)).activated == 1
