@@ -234,7 +234,7 @@ def in_process_ms(cfg: dict[str, Any], seeded: dict, first: date, last: date, re
     this process (no HTTP server, no concurrency): where a search's time goes. CPU time is the steadier
     figure on a shared machine. The test client's own overhead is in every request figure."""
     from appointments import slots
-    from appointments.services import availability
+    from appointments.services import availability, availability_rows
     from portal import create_app
     from portal.extensions import db
 
@@ -272,7 +272,7 @@ def in_process_ms(cfg: dict[str, Any], seeded: dict, first: date, last: date, re
             "slots_request_cold": mean(cold(lambda: client.get(query))),
             "search_service_call_warm": mean(lambda: availability.search(location_id, items, first, last)),
             "search_service_call_cold": mean(cold(lambda: availability.search(location_id, items, first, last))),
-            "claims_query": mean(lambda: availability._occupancy(location_id, begins, ends, now, COUNTERS)),
+            "claims_query": mean(lambda: availability_rows.occupancy(location_id, begins, ends, now, COUNTERS)),
         }
         db.engine.dispose()
     return {"[wall, cpu]": found}

@@ -1,5 +1,5 @@
-"""Free times: loads a location's rules, hours, closures and seat claims (availability_rows.py, four statements
-whatever the number of bookings) and asks appointments.slots.
+"""Free times: loads a location's rules, hours, closures and seat claims (availability_snapshot.py: one statement
+on PostgreSQL, four elsewhere, whatever the number of bookings) and asks appointments.slots.
 
 Searches are remembered per worker (an LRU of SEARCH_CACHE_SIZE answers per app; the config key
 APPOINTMENTS_SEARCH_CACHE_SIZE overrides it, 0 switches the cache off), keyed on the location,
@@ -30,9 +30,9 @@ from appointments.errors import BookingError
 from appointments.services import availability_version, search_cache
 from appointments.services.availability_rows import Items, duration_for
 from appointments.services.availability_rows import calendar as _calendar
-from appointments.services.availability_rows import occupancy as _occupancy
 from appointments.services.availability_rows import rules as _rules
 from appointments.services.availability_rows import rules_and_version as _rules_and_version
+from appointments.services.availability_snapshot import snapshot
 from appointments.slots import FreeSlot
 from portal.extensions import db
 from portal.timeutil import BERLIN, as_utc, utcnow
@@ -161,14 +161,17 @@ def search_cached(
     generation = shared.generation(location_id) if shared is not None else None
     if shared is not None and generation is not None:
         return _search_shared(shared, generation, key, items, now, size, serialise)
+    if not usable:
+        result, valid_until, version = _compute(location_id, items, first_day, last_day, now, include_held_back)
+        return CachedSearch(result, version, now, valid_until)
     # The version is read before anything else: rows read afterwards are at least as new as it says.
-    rules, version = _rules_and_version(location_id)
-    if usable and (entry := _remembered(key, lambda entry: entry.fresh(version, now))):
+    settings = _rules_and_version(location_id)
+    version = settings[1]
+    if entry := _remembered(key, lambda entry: entry.fresh(version, now)):
         return entry
-    result, valid_until = _compute(location_id, rules, items, first_day, last_day, now, include_held_back)
+    result, valid_until, _version = _compute(location_id, items, first_day, last_day, now, include_held_back, settings)
     entry = CachedSearch(result, version, now, valid_until)
-    if usable:
-        _remember(key, entry, size)
+    _remember(key, entry, size)
     return entry
 
 
@@ -192,8 +195,8 @@ def _search_shared(
     if entry is None or not entry.fresh_in(generation, now):
         location_id, _items, first_day, last_day, include_held_back = key
         try:
-            rules, version = _rules_and_version(location_id)  # read after the token: at least as new as it
-            result, valid_until = _compute(location_id, rules, items, first_day, last_day, now, include_held_back)
+            # Read after the token: at least as new as it.
+            result, valid_until, version = _compute(location_id, items, first_day, last_day, now, include_held_back)
         except BaseException:
             shared.release(shared_key)  # waiting workers compute (and raise) themselves
             raise
@@ -236,30 +239,35 @@ def search(
 
 def _compute(
     location_id: int,
-    rules: slots.Rules,
     items: Items,
     first_day: date,
     last_day: date,
     now: datetime,
     include_held_back: bool,
-) -> tuple[SearchResult, datetime]:
-    """The answer at `now`, and until when time alone leaves it unchanged."""
+    settings: tuple[slots.Rules, int] | None = None,
+) -> tuple[SearchResult, datetime, int]:
+    """The answer at `now`, until when time alone leaves it unchanged, and the version its rows had."""
+    rows = snapshot(location_id, items, first_day, last_day, now, settings)
+    rules, periods, closures = rows.rules, rows.periods, rows.closures
     valid_until = now + CACHE_MAX_AGE
-    duration = duration_for(location_id, items)
     wanted_last = last_day
     first_day, last_day = _window(rules, first_day, last_day, now)
     if first_day > last_day:
-        return SearchResult(duration, []), valid_until
-    periods, closures = _calendar(location_id, (first_day, last_day))
-    begins, _ends = slots.day_bounds(first_day)
-    _begins, ends = slots.day_bounds(last_day)
-    taken, claim_ends = _occupancy(location_id, begins, ends, now, rules.counters)
+        return SearchResult(rows.duration, []), valid_until, rows.version
     found = slots.free_slots_in(
-        rules, periods, closures, taken, duration, first_day, last_day, now, include_held_back=include_held_back
+        rules,
+        periods,
+        closures,
+        rows.taken,
+        rows.duration,
+        first_day,
+        last_day,
+        now,
+        include_held_back=include_held_back,
     )
     moments = [valid_until]
-    if claim_ends is not None:
-        moments.append(claim_ends)  # a reservation or cool-down ends: a seat comes free
+    if rows.claims_end is not None:
+        moments.append(rows.claims_end)  # a reservation or cool-down ends: a seat comes free
     if found:
         moments.append(found[0].start - timedelta(minutes=rules.min_notice_minutes))  # it falls into the notice
     latest = slots.bookable_window(rules, now)[1]
@@ -267,10 +275,12 @@ def _compute(
         # The horizon cuts the range: the next start beyond it appears when the horizon reaches it.
         beyond = replace(rules, min_notice_minutes=0, horizon_days=BEYOND_ANY_HORIZON_DAYS)
         after = latest + timedelta(microseconds=1)
-        start = next(slots.candidate_starts(beyond, periods, closures, duration, first_day, wanted_last, after), None)
+        start = next(
+            slots.candidate_starts(beyond, periods, closures, rows.duration, first_day, wanted_last, after), None
+        )
         if start is not None:
             moments.append(start - timedelta(days=rules.horizon_days))
-    return SearchResult(duration, found), min(moments)
+    return SearchResult(rows.duration, found), min(moments), rows.version
 
 
 REFUSALS = {

@@ -28,13 +28,7 @@ Items = Sequence[tuple[int, int]]  # (catalogue_service_id, quantity)
 
 def duration_for(location_id: int, items: Items) -> int:
     """Total minutes of a visit combining `items` at the location (one query)."""
-    if not items:
-        raise BookingError("services", _("Bitte wählen Sie mindestens eine Leistung."), "empty")
-    wanted: dict[int, int] = {}
-    for service_id, quantity in items:
-        if quantity < 1:
-            raise BookingError("services", _("Die Anzahl muss mindestens 1 sein."), "quantity")
-        wanted[service_id] = wanted.get(service_id, 0) + quantity
+    wanted = wanted_services(items)
     offers, services = OfferedService.__table__.c, CatalogueService.__table__.c
     rows = db.session.execute(
         sa.select(offers.catalogue_service_id, offers.duration_minutes, offers.max_quantity)
@@ -46,19 +40,36 @@ def duration_for(location_id: int, items: Items) -> int:
             services.active.is_(True),
         )
     ).all()
-    offered = {row.catalogue_service_id: row for row in rows}
+    return visit_minutes(wanted, {row[0]: (row[1], row[2]) for row in rows})
+
+
+def wanted_services(items: Items) -> dict[int, int]:
+    """Catalogue service → total quantity asked for; BookingError for none or a quantity below 1."""
+    if not items:
+        raise BookingError("services", _("Bitte wählen Sie mindestens eine Leistung."), "empty")
+    wanted: dict[int, int] = {}
+    for service_id, quantity in items:
+        if quantity < 1:
+            raise BookingError("services", _("Die Anzahl muss mindestens 1 sein."), "quantity")
+        wanted[service_id] = wanted.get(service_id, 0) + quantity
+    return wanted
+
+
+def visit_minutes(wanted: dict[int, int], offered: dict[int, tuple[int, int]]) -> int:
+    """The visit's length from the offers found (service → (duration, max quantity)) of the active services."""
     total = 0
     for service_id, quantity in wanted.items():
-        row = offered.get(service_id)
-        if row is None:
+        found = offered.get(service_id)
+        if found is None:
             raise BookingError("services", _("Diese Leistung wird an diesem Standort nicht angeboten."), "not_offered")
-        if quantity > row.max_quantity:
+        duration, max_quantity = found
+        if quantity > max_quantity:
             raise BookingError(
                 "services",
-                _("Höchstens %(max)d pro Termin möglich.", max=row.max_quantity),
+                _("Höchstens %(max)d pro Termin möglich.", max=max_quantity),
                 "quantity",
             )
-        total += row.duration_minutes * quantity
+        total += duration * quantity
     return total
 
 
@@ -76,17 +87,23 @@ def rules_and_version(location_id: int) -> tuple[slots.Rules, int]:
             settings.availability_version,
         ).where(settings.location_id == location_id)
     ).first()
-    if row is None or not row.active:
+    return settings_row(row)
+
+
+def settings_row(row: Sequence[Any] | None) -> tuple[slots.Rules, int]:
+    """Rules and version from (active, slot_minutes, counters, held_back_seats, horizon_days,
+    min_notice_minutes, buffer_minutes, availability_version); BookingError for a missing or inactive one."""
+    if row is None or not row[0]:
         raise BookingError("location", _("An diesem Standort können keine Termine gebucht werden."), "unknown")
     rules = slots.Rules(
-        slot_minutes=row.slot_minutes,
-        counters=row.counters,
-        held_back_seats=row.held_back_seats,
-        horizon_days=row.horizon_days,
-        min_notice_minutes=row.min_notice_minutes,
-        buffer_minutes=row.buffer_minutes,
+        slot_minutes=row[1],
+        counters=row[2],
+        held_back_seats=row[3],
+        horizon_days=row[4],
+        min_notice_minutes=row[5],
+        buffer_minutes=row[6],
     )
-    return rules, row.availability_version
+    return rules, row[7]
 
 
 def rules(location_id: int) -> slots.Rules:

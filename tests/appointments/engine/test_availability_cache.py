@@ -97,7 +97,8 @@ def test_a_repeated_search_costs_one_statement_and_a_changed_location_is_searche
     book(office, at(day, 9))
     with counted_statements() as after_booking:
         availability.free_slots(location_id, items, day, day + timedelta(days=27))
-    assert (len(first), len(again), len(after_booking)) == (4, 1, 4)
+    computed = 2 if db.engine.dialect.name == "postgresql" else 4  # version, then one statement or four
+    assert (len(first), len(again), len(after_booking)) == (computed, 1, computed)
 
 
 def test_the_cache_keeps_at_most_its_size_in_answers(app, monkeypatch):
