@@ -2,8 +2,9 @@
 
 Each is rendered once, inside the transaction of the decision (or of the fee notice), and stored with the case
 (`PermitDocument`), so what the applicant downloads later is exactly what was decided and sent, even if the
-catalogue or the city's texts change afterwards. Documents are German (the language of the decision); the
-portal's pages around them follow the reader's language.
+catalogue or the city's texts change afterwards. They are written in the applicant's account language when
+that is English, German otherwise: the clerk deciding may have the other language set, and what counts is who
+reads the decision.
 """
 
 from __future__ import annotations
@@ -14,21 +15,55 @@ from flask_babel import gettext as _
 
 from permits.errors import PermitNotFound
 from permits.models import DocumentKind, PermitApplication, PermitDocument
+from portal.accounts.models import User
 from portal.actors import Actor
+from portal.extensions import db
 from portal.pdf import Block, Document, Heading, KeyValues, Paragraph, SmallPrint, Table, render_pdf
 from portal.references import format_kassenzeichen
 
-LANGUAGE = "de"
+LANGUAGES = ("de", "en")
+# The issuing department's name, marked for translation here and translated inside force_locale.
 DEPARTMENT = "Verkehrs- und Tiefbauamt"
+# The bill's lines were labelled in the submitter's language at submission; these codes are relabelled in the
+# document's language (an exemption line keeps its stored label, which names the department's reason).
+LINE_LABELS = {
+    "usage": "Sondernutzungsgebühr",
+    "minimum": "Aufschlag auf die Mindestgebühr",
+    "administrative": "Verwaltungsgebühr",
+}
+
+
+def applicant_language(application: PermitApplication) -> str:
+    """The language the applicant's account is set to ("de" or "en"); German when there is no account."""
+    user = db.session.get(User, application.user_id) if application.user_id is not None else None
+    language = getattr(user, "language", None) or "de"
+    return language if language in LANGUAGES else "de"
+
+
+def _is_english() -> bool:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
 
 
 def _euro(cents: int) -> str:
     whole, rest = divmod(abs(int(cents)), 100)
-    return f"{whole:,}".replace(",", ".") + f",{rest:02d} €"
+    sign = "-" if int(cents) < 0 else ""
+    if _is_english():
+        return f"{sign}€{whole:,}.{rest:02d}"
+    return sign + f"{whole:,}".replace(",", ".") + f",{rest:02d} €"
 
 
 def _day(value: object) -> str:
-    return value.strftime("%d.%m.%Y") if value is not None else "–"  # type: ignore[attr-defined]
+    if value is None:
+        return "–"
+    return value.strftime("%d/%m/%Y" if _is_english() else "%d.%m.%Y")  # type: ignore[attr-defined]
+
+
+def _line_label(line: dict[str, object]) -> str:
+    code = str(line.get("code", ""))
+    return _(LINE_LABELS[code]) if code in LINE_LABELS else str(line.get("label", ""))
 
 
 def objection_notice() -> str:
@@ -39,13 +74,15 @@ def objection_notice() -> str:
         "erhoben werden. Der Widerspruch ist schriftlich, elektronisch oder zur Niederschrift bei der "
         "%(city)s, %(department)s, einzulegen.",
         city=city,
-        department=DEPARTMENT,
+        department=_(DEPARTMENT),
     )
 
 
-def _case_rows(application: PermitApplication) -> list[tuple[str, str]]:
-    use_type = application.use_type.name(LANGUAGE) if application.use_type is not None else "–"
-    area = f"{application.area_dm2 / 100:.2f}".replace(".", ",") + " m²" if application.area_dm2 else "–"
+def _case_rows(application: PermitApplication, language: str) -> list[tuple[str, str]]:
+    use_type = application.use_type.name(language) if application.use_type is not None else "–"
+    area = f"{application.area_dm2 / 100:.2f}" + " m²" if application.area_dm2 else "–"
+    if language == "de":
+        area = area.replace(".", ",")
     return [
         (_("Antragsteller"), application.applicant_name),
         (_("Anschrift"), application.applicant_address or "–"),
@@ -65,14 +102,14 @@ def _closing() -> list[Block]:
     ]
 
 
-def _document(application: PermitApplication, title: str, subject: str, blocks: list[Block]) -> bytes:
+def _document(application: PermitApplication, language: str, title: str, subject: str, blocks: list[Block]) -> bytes:
     return render_pdf(
         Document(
             title=title,
-            language=LANGUAGE,
+            language=language,
             reference=application.reference,
             subject=subject,
-            department=DEPARTMENT,
+            department=_(DEPARTMENT),
             blocks=blocks,
         )
     )
@@ -86,7 +123,8 @@ def _store(application: PermitApplication, kind: DocumentKind, content: bytes) -
 
 def store_permit(application: PermitApplication) -> PermitDocument:
     """The Sondernutzungserlaubnis: who may use which area for what, how long, under which conditions."""
-    with force_locale(LANGUAGE):
+    language = applicant_language(application)
+    with force_locale(language):
         blocks: list[Block] = [
             Paragraph(
                 _(
@@ -97,7 +135,7 @@ def store_permit(application: PermitApplication) -> PermitDocument:
             ),
             KeyValues(
                 [
-                    *_case_rows(application),
+                    *_case_rows(application, language),
                     (_("Gültig vom"), _day(application.valid_from)),
                     (_("Gültig bis einschließlich"), _day(application.valid_until)),
                 ]
@@ -128,6 +166,7 @@ def store_permit(application: PermitApplication) -> PermitDocument:
         ]
         content = _document(
             application,
+            language,
             _("Sondernutzungserlaubnis"),
             _("Sondernutzungserlaubnis %(reference)s", reference=application.reference),
             blocks,
@@ -137,7 +176,8 @@ def store_permit(application: PermitApplication) -> PermitDocument:
 
 def store_refusal(application: PermitApplication) -> PermitDocument:
     """The Ablehnungsbescheid with the reasons given by the clerk."""
-    with force_locale(LANGUAGE):
+    language = applicant_language(application)
+    with force_locale(language):
         blocks: list[Block] = [
             Paragraph(
                 _(
@@ -145,13 +185,14 @@ def store_refusal(application: PermitApplication) -> PermitDocument:
                     day=_day(application.submitted_at.date() if application.submitted_at else None),
                 )
             ),
-            KeyValues(_case_rows(application)),
+            KeyValues(_case_rows(application, language)),
             Heading(_("Gründe")),
             *[Paragraph(line.strip()) for line in application.decision_reasons.splitlines() if line.strip()],
             *_closing(),
         ]
         content = _document(
             application,
+            language,
             _("Ablehnungsbescheid"),
             _("Ablehnung des Antrags %(reference)s", reference=application.reference),
             blocks,
@@ -163,7 +204,8 @@ def store_fee_notice(application: PermitApplication) -> PermitDocument:
     """The Gebührenbescheid: the fee as computed at submission, line by line, and the Kassenzeichen to pay under."""
     assert application.kassenzeichen is not None
     bank = current_app.config
-    with force_locale(LANGUAGE):
+    language = applicant_language(application)
+    with force_locale(language):
         lines = application.fee_breakdown or []
         blocks: list[Block] = [
             Paragraph(
@@ -175,7 +217,7 @@ def store_fee_notice(application: PermitApplication) -> PermitDocument:
             ),
             Table(
                 [_("Posten"), _("Betrag")],
-                [[str(line.get("label", "")), _euro(int(line.get("amount_cents", 0)))] for line in lines]
+                [[_line_label(line), _euro(int(line.get("amount_cents", 0)))] for line in lines]
                 + [[_("Gesamt"), _euro(application.fee_cents or 0)]],
                 widths=(4, 1),
             ),
@@ -198,6 +240,7 @@ def store_fee_notice(application: PermitApplication) -> PermitDocument:
         ]
         content = _document(
             application,
+            language,
             _("Gebührenbescheid"),
             _("Gebührenbescheid, Kassenzeichen %(kz)s", kz=format_kassenzeichen(application.kassenzeichen)),
             blocks,
