@@ -24,7 +24,16 @@ from wtforms.fields import SelectChoice
 from permits import attachments, forms, history, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import DocumentKind, PermitApplication, PermitState
-from permits.services import applications, catalogue, decisions, drafts, extensions, fee_payments, quotes
+from permits.services import (
+    applications,
+    catalogue,
+    consultation,
+    decisions,
+    drafts,
+    extensions,
+    fee_payments,
+    quotes,
+)
 from permits.services.fees import Fee
 from portal import access
 from portal.actors import current_actor
@@ -260,6 +269,7 @@ def _case_page(application: PermitApplication, upload_form: forms.UploadForm, st
         confirm=ConfirmForm(formdata=None),
         may_withdraw=application.state not in rules.DECIDED and application.state not in (S.WITHDRAWN, S.DRAFT),
         may_extend=application.state in rules.IN_FORCE,
+        once_only=consultation.once_only_offer(current_actor(), application),
         payment_path=fee_payments.payment_path(application),
         document_labels=DOCUMENT_LABELS,
     ), status

@@ -139,3 +139,35 @@ def consent(
         standing=standing,
         case_reference=None if standing else shown.case_reference,
     )
+
+
+def agreement_requiring_request(consumer_department_id: int, dataset_key: str, purpose_code: str) -> str | None:
+    """The reference of the agreement in force under which `consumer_department_id` reads `dataset_key` for
+    `purpose_code` only on the citizen's own request; None when no such agreement is in force (then a service
+    has nothing to offer the citizen: either no access is possible, or none needs their request)."""
+    on = today()
+    rows = db.session.scalars(
+        sa.select(AccessAgreement)
+        .where(
+            AccessAgreement.consumer_department_id == consumer_department_id,
+            AccessAgreement.state == AgreementState.APPROVED.value,
+            AccessAgreement.requires_citizen_request.is_(True),
+            AccessAgreement.valid_from <= on,
+            AccessAgreement.valid_to >= on,
+        )
+        .order_by(AccessAgreement.reference, AccessAgreement.version.desc())
+    )
+    for agreement in rows:
+        if agreement.dataset.key == dataset_key and purpose_code in agreement.purposes:
+            return agreement.reference
+    return None
+
+
+def has_request(actor: Actor, agreement: str, purpose_code: str, case_reference: str | None) -> bool:
+    """Whether the signed-in person has an open request that would let this access for the case through."""
+    shown = preview(actor, agreement, purpose_code, case_reference)
+    assert actor.user is not None
+    found = citizen_requests.find_request(
+        actor.user.id, shown.consumer_department_id, shown.dataset_id, shown.purpose_code, shown.case_reference
+    )
+    return found is not None

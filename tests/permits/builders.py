@@ -106,7 +106,7 @@ def make_draft(actor: Actor, **overrides: object) -> PermitApplication:
     return applications.save_draft(actor, application, complete_data(**overrides))
 
 
-def make_building_agreement(app: Any, world: World) -> Any:
+def make_building_agreement(app: Any, world: World, *, requires_citizen_request: bool = False) -> Any:
     """The data-access side of a consultation: the building authority's dataset (tests.dataaccess's world) with an
     address field, the purpose SNU-PRUEFUNG, an approved agreement of the permit department, and two building
     permits of the applicant (one at Markt 3, one elsewhere). Returns the agreement."""
@@ -125,6 +125,7 @@ def make_building_agreement(app: Any, world: World) -> Any:
         consumer_department_id=world.department.id,
         fields=["aktenzeichen", "vorhaben", "grundstueck", "status"],
         purposes=[snu.code],
+        requires_citizen_request=requires_citizen_request,
     )
     for number, address in (("BG-2026-0500", "Markt 3, 01067 Musterstadt"), ("BG-2024-0001", "Lindenstraße 1")):
         records.put_record(
