@@ -112,3 +112,19 @@ describe_action("permits.permit_activated", _l("Ihre Sondernutzungserlaubnis gil
 describe_action("permits.permit_extended", _l("Ihre Sondernutzungserlaubnis wurde verlängert"))
 describe_action("permits.permit_ended", _l("Ihre Sondernutzungserlaubnis ist abgelaufen"))
 describe_action("permits.extension_started", _l("Sie haben die Verlängerung einer Sondernutzungserlaubnis begonnen"))
+
+# Statements of other departments (permits.services.statements).
+declare(
+    "permits.statement_requested",
+    ["case", "department_id", "asked_department_id", "due_on"],
+    "A clerk asked another department for its statement on a permit case",
+)
+declare(
+    "permits.statement_answered",
+    ["case", "department_id", "verdict", "has_conditions"],
+    "A member of the asked department answered a statement request on a permit case",
+)
+describe_action(
+    "permits.statement_requested", _l("Das Amt hat ein anderes Amt zu Ihrem Antrag um Stellungnahme gebeten")
+)
+describe_action("permits.statement_answered", _l("Ein beteiligtes Amt hat zu Ihrem Antrag Stellung genommen"))

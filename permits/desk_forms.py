@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from permits.forms import DayField
@@ -43,3 +43,31 @@ class RefuseForm(FlaskForm):
         _l("Gründe der Ablehnung"),
         validators=[DataRequired(_l("Bitte begründen Sie die Ablehnung.")), Length(max=4000)],
     )
+
+
+class StatementRequestForm(FlaskForm):
+    department_id = SelectField(
+        _l("Amt"), coerce=int, choices=[], validators=[DataRequired(_l("Bitte wählen Sie ein Amt aus."))]
+    )
+    question = TextAreaField(
+        _l("Frage an das Amt"),
+        validators=[DataRequired(_l("Bitte stellen Sie dem Amt eine Frage.")), Length(max=4000)],
+    )
+    due_on = DayField(
+        _l("Antwort erbeten bis"),
+        validators=[DataRequired(_l("Bitte geben Sie an, bis wann das Amt antworten soll."))],
+    )
+
+
+class StatementAnswerForm(FlaskForm):
+    verdict = RadioField(
+        _l("Stellungnahme"),
+        choices=[
+            ("agree", _l("Zustimmung")),
+            ("conditions", _l("Zustimmung mit Auflagen")),
+            ("object", _l("Einwände")),
+        ],
+        validators=[DataRequired(_l("Bitte wählen Sie Ihre Stellungnahme aus."))],
+    )
+    text = TextAreaField(_l("Begründung oder Hinweise"), validators=[Optional(), Length(max=4000)])
+    conditions = TextAreaField(_l("Auflagen (eine je Zeile)"), validators=[Optional(), Length(max=4000)])

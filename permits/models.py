@@ -313,3 +313,42 @@ class PermitDocument(Model):
         sa.UniqueConstraint("application_id", "kind", name="uq_permit_document_kind"),
         sa.CheckConstraint(_in("kind", DocumentKind), name="kind"),
     )
+
+
+class Verdict(enum.StrEnum):
+    AGREE = "agree"  # Zustimmung
+    CONDITIONS = "conditions"  # Zustimmung mit Auflagen
+    OBJECT = "object"  # Einwände
+
+
+class PermitStatement(Model):
+    """Another department's statement (Stellungnahme) on a case: the clerk's question and due date, then the
+    asked department's answer. Only members of that department answer; an answer is final (a second answer
+    would silently change what the clerk decided on)."""
+
+    __tablename__ = "permit_statement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("permit_application.id"), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"), index=True)  # the asked one
+    question: Mapped[str] = mapped_column(sa.Text)
+    due_on: Mapped[date] = mapped_column(sa.Date)
+    requested_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    verdict: Mapped[str | None] = mapped_column(sa.String(16))
+    answer: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    conditions: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # carried into the permit
+    answered_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    application: Mapped[PermitApplication] = relationship()
+    department = relationship("Department")
+
+    __table_args__ = (
+        sa.CheckConstraint("verdict is null or " + _in("verdict", Verdict), name="verdict"),
+        sa.CheckConstraint(
+            "(verdict is null and answered_at is null) or (verdict is not null and answered_at is not null)",
+            name="answered",
+        ),
+        sa.CheckConstraint("verdict = 'conditions' or conditions = ''", name="conditions_only_with_verdict"),
+    )

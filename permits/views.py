@@ -120,6 +120,7 @@ def _template_helpers(state: Any) -> None:
         snu_removable=drafts.removable,
         snu_badge=lambda value: STATE_BADGE.get(value, "info"),
         snu_kind=attachments.label,
+        snu_verdict=lambda value: str(VERDICT_TEXT.get(value, value)),
         snu_download=download_url,
     )
 
@@ -274,6 +275,12 @@ def _case_page(application: PermitApplication, upload_form: forms.UploadForm, st
         document_labels=DOCUMENT_LABELS,
     ), status
 
+
+VERDICT_TEXT: dict[str, Any] = {
+    "agree": _l("Zustimmung"),
+    "conditions": _l("Zustimmung mit Auflagen"),
+    "object": _l("Einwände"),
+}
 
 DOCUMENT_LABELS: dict[str, Any] = {
     DocumentKind.PERMIT: _l("Sondernutzungserlaubnis (PDF)"),

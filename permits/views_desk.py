@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from permits import desk_forms, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import PermitApplication, PermitState
-from permits.services import consultation, desk, fee_payments
+from permits.services import consultation, desk, fee_payments, statements
 from permits.views import STATE_TEXT, put_errors
 from portal import access
 from portal.actors import current_actor
@@ -61,7 +61,15 @@ def _page(
         confirm=ConfirmForm(formdata=None),
         request_form=forms.get("request_form") or desk_forms.RequestDocumentsForm(formdata=None),
         grant_form=forms.get("grant_form")
-        or desk_forms.GrantForm(formdata=None, valid_from=application.starts_on, valid_until=application.ends_on),
+        or desk_forms.GrantForm(
+            formdata=None,
+            valid_from=application.starts_on,
+            valid_until=application.ends_on,
+            conditions=statements.conditions_for_permit(application),
+        ),
+        statement_form=forms.get("statement_form") or _statement_form(application, formdata=None),
+        statements=statements.statements_of(application),
+        may_ask=application.state in statements.ASKABLE,
         refuse_form=forms.get("refuse_form") or desk_forms.RefuseForm(formdata=None),
         may_check=application.state in desk.CHECKING and application.accepted_at is None,
         may_decide=application.state in desk.DECIDABLE and application.accepted_at is not None,
@@ -69,6 +77,12 @@ def _page(
         may_consult=application.state in consultation.CONSULTABLE,
         consultation=consultation_result,
     ), status
+
+
+def _statement_form(application: PermitApplication, **kwargs: Any) -> desk_forms.StatementRequestForm:
+    form = desk_forms.StatementRequestForm(**kwargs)
+    form.department_id.choices = [(d.id, d.name) for d in statements.askable_departments(application)]
+    return form
 
 
 @bp.get("/<public_id>")
@@ -167,3 +181,71 @@ def document(public_id: str, kind: str):
 
     application = _load(public_id)
     return send_document(application, kind)
+
+
+@bp.post("/<public_id>/stellungnahme")
+@clerks
+def ask_statement(public_id: str):
+    """Ask another department (e.g. the traffic office) for its statement on the case."""
+    application = _load(public_id)
+    form = _statement_form(application)
+    if form.validate_on_submit():
+        try:
+            statements.request_statement(
+                current_actor(), application, form.department_id.data, form.question.data, form.due_on.data
+            )
+        except PermitInvalid as errors:
+            put_errors(form, errors)
+        except PermitError as refused:
+            flash(str(refused.message), "danger")
+            return redirect(url_for(".case", public_id=public_id))
+        else:
+            return _done(public_id, _("Das Amt ist um eine Stellungnahme gebeten und per E-Mail benachrichtigt."))
+    return _page(application, 422, statement_form=form)
+
+
+@bp.get("/stellungnahmen")
+@access.staff
+def statement_list():
+    """The open statement requests of the reader's departments."""
+    return render_template("permits/desk/statements.html", statements=statements.open_for(current_actor()))
+
+
+def _statement(statement_id: int) -> Any:
+    try:
+        return statements.get_statement(current_actor(), statement_id)
+    except PermitNotFound:
+        abort(404)
+
+
+@bp.route("/stellungnahmen/<int:statement_id>", methods=["GET", "POST"])
+@access.staff
+def statement(statement_id: int):
+    """A statement request: the case in brief and the question; the asked department's members answer here."""
+    found = _statement(statement_id)
+    actor = current_actor()
+    form = desk_forms.StatementAnswerForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            answer = statements.Answer(form.verdict.data, form.text.data or "", form.conditions.data or "")
+            try:
+                statements.answer_statement(actor, found, answer)
+            except PermitInvalid as errors:
+                put_errors(form, errors)
+            except PermitError as refused:
+                flash(str(refused.message), "danger")
+                return redirect(url_for(".statement", statement_id=statement_id))
+            else:
+                flash(
+                    _("Ihre Stellungnahme ist abgegeben. Das Verkehrs- und Tiefbauamt ist benachrichtigt."), "success"
+                )
+                return redirect(url_for(".statement", statement_id=statement_id))
+        status = 422
+    return render_template(
+        "permits/desk/statement.html",
+        statement=found,
+        application=found.application,
+        form=form,
+        may_answer=found.answered_at is None and statements.is_member(actor, found.department_id),
+    ), status
