@@ -98,6 +98,7 @@ def _register_views(app: Flask) -> None:
     app.register_blueprint(views_desk.bp)
     add_account_link(app, "permits.mine", _l("Meine Anträge auf Sondernutzung"))
     add_admin_link(app, "permits_desk.index", _l("Sondernutzung: Anträge bearbeiten"))
+    add_admin_link(app, "permits_desk.statement_list", _l("Sondernutzung: Bitten um Stellungnahme"))
 
 
 def _register_api(app: Flask) -> None:

@@ -89,21 +89,27 @@ EXEMPTIONS = [
 ]
 
 
-def _department() -> None:
-    slug, name, email, phone = DEPARTMENT
+# The traffic office the clerk asks for its statement (traffic order) when carriageway or footway is affected.
+TRAFFIC_OFFICE = ("strassenverkehr", "Straßenverkehrsbehörde", "verkehrsbehoerde@stadtportal.example", "030 23125-140")
+
+
+def _department(slug: str, name: str, email: str, phone: str) -> None:
     if get_department_by_slug(slug) is None:
         with transaction():
             db.session.add(Department(slug=slug, name=name, email=email, phone=phone))
 
 
-# The permit desk's clerk: signs in like every demo staff account (`flask demo totp` prints the code).
+# The permit desk's clerk and the traffic office's member: they sign in like every demo staff account (`flask demo
+# totp` prints the code).
 CLERK = (f"sondernutzung@{DEMO_DOMAIN}", "Tilo Tiefbau")
+TRAFFIC_MEMBER = (f"verkehrsbehoerde@{DEMO_DOMAIN}", "Vera Verkehr")
 
 
-def _clerk() -> int:
-    """The demo clerk of the permit desk (Verkehrs- und Tiefbauamt, role permit_officer); 1 if created."""
-    email, name = CLERK
-    department = get_department_by_slug(DEPARTMENT[0])
+def _clerk(person: tuple[str, str] = CLERK, slug: str = DEPARTMENT[0], role: str = OFFICER_ROLE) -> int:
+    """A demo staff member with `role` in the department `slug` (by default the permit desk's clerk); 1 if
+    created."""
+    email, name = person
+    department = get_department_by_slug(slug)
     assert department is not None
     with transaction():
         user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
@@ -120,14 +126,14 @@ def _clerk() -> int:
             )
             db.session.add(user)
             db.session.flush()
-        if not user.has_role(OFFICER_ROLE, department.id):
-            user.memberships.append(DepartmentMembership(department_id=department.id, role=OFFICER_ROLE))
+        if not user.has_role(role, department.id):
+            user.memberships.append(DepartmentMembership(department_id=department.id, role=role))
             audit.record(
                 "role.granted",
                 SYSTEM,
                 target=user,
                 subject_user_id=user.id,
-                role=OFFICER_ROLE,
+                role=role,
                 department_id=department.id,
             )
     return int(created)
@@ -137,8 +143,9 @@ def load(echo: Callable[[str], None] = print) -> dict[str, int]:
     """Add what is missing of the demo catalogue and the desk's clerk; returns what was added per kind."""
     _require_demo()
     echo("Permits: use types, street zones, tariff, the permit desk's clerk …")
-    _department()
-    clerks = _clerk()
+    _department(*DEPARTMENT)
+    _department(*TRAFFIC_OFFICE)
+    clerks = _clerk() + _clerk(TRAFFIC_MEMBER, TRAFFIC_OFFICE[0], "clerk")
     before = {
         "use types": {u.code for u in catalogue.use_types(active_only=False)},
         "streets": {s.name_key for s in catalogue.street_zones()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from permits.forms import DayField
@@ -62,10 +63,10 @@ class StatementRequestForm(FlaskForm):
 class StatementAnswerForm(FlaskForm):
     verdict = RadioField(
         _l("Stellungnahme"),
-        choices=[
-            ("agree", _l("Zustimmung")),
-            ("conditions", _l("Zustimmung mit Auflagen")),
-            ("object", _l("Einwände")),
+        choices=[  # type: ignore[list-item]
+            SelectChoice("agree", _l("Zustimmung")),
+            SelectChoice("conditions", _l("Zustimmung mit Auflagen")),
+            SelectChoice("object", _l("Einwände")),
         ],
         validators=[DataRequired(_l("Bitte wählen Sie Ihre Stellungnahme aus."))],
     )

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from wtforms.fields import SelectChoice
 
 from permits import desk_forms, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
@@ -81,7 +82,7 @@ def _page(
 
 def _statement_form(application: PermitApplication, **kwargs: Any) -> desk_forms.StatementRequestForm:
     form = desk_forms.StatementRequestForm(**kwargs)
-    form.department_id.choices = [(d.id, d.name) for d in statements.askable_departments(application)]
+    form.department_id.choices = [SelectChoice(d.id, d.name) for d in statements.askable_departments(application)]
     return form
 
 

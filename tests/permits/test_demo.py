@@ -51,3 +51,15 @@ def test_demo_load_adds_the_permit_desks_clerk_once(app, runner):
     department = get_department_by_slug("verkehr-tiefbau")
     assert clerk.has_role("permit_officer", department.id) and clerk.totp_enabled_at is not None
     assert [m.role for m in clerk.memberships] == ["permit_officer"]
+
+
+def test_demo_load_adds_the_traffic_office_with_a_member_once(app, runner):
+    from portal.accounts.models import User
+    from portal.departments.services import get_department_by_slug
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    office = get_department_by_slug("strassenverkehr")
+    assert office is not None and office.name == "Straßenverkehrsbehörde" and office.email
+    [member] = db.session.scalars(sa.select(User).where(User.email == "verkehrsbehoerde@demo.stadtportal.example"))
+    assert [(m.department_id, m.role) for m in member.memberships] == [(office.id, "clerk")]

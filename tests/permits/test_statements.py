@@ -28,7 +28,9 @@ def traffic(world):
     department = make_department("strassenverkehr", "Straßenverkehrsbehörde")
     department.email = "verkehr@example.org"
     world.department.email = "tiefbau@example.org"
-    member = make_user("svb@example.org", display_name="Sara Verkehr", department=department, department_role="staff")
+    member = make_user(
+        "svb@example.org", display_name="Sara Verkehr", department=department, department_role="clerk", totp=True
+    )
     db.session.commit()
     return department, Actor.for_user(member)
 
@@ -122,3 +124,53 @@ def test_an_objection_needs_reasons_and_conditions_need_conditions(world, traffi
         statements.answer_statement(member, statement, statements.Answer("maybe"))
     statements.answer_statement(member, statement, statements.Answer("object", "Schulweg, keine Sperrung"))
     assert statement.verdict == "object" and statements.conditions_for_permit(statement.application) == ""
+
+
+def _signed_in(app, user):
+    from tests.builders import PASSWORD, AuthActions
+
+    person = AuthActions(app.test_client())
+    person.login(user.email, PASSWORD)
+    person.totp(user)
+    return person
+
+
+def test_through_the_pages_the_clerk_asks_the_member_answers_and_the_clerk_sees_it(app, world, traffic):
+    department, member = traffic
+    application = _checked(world)
+    clerk = _signed_in(app, world.officer)
+    case_url = f"/sondernutzung/amt/{application.public_id}"
+    assert "Straßenverkehrsbehörde" in clerk.client.get(case_url).text
+    bad = clerk.post_form(f"{case_url}/stellungnahme", {"department_id": department.id, "question": "", "due_on": ""})
+    assert bad.status_code == 422 and "Bitte stellen Sie dem Amt eine Frage." in bad.text
+    asked = clerk.post_form(
+        f"{case_url}/stellungnahme",
+        {"department_id": department.id, "question": "Anordnung nötig?", "due_on": DUE.isoformat()},
+    )
+    assert asked.status_code == 302
+    [statement] = statements.statements_of(application)
+
+    office = _signed_in(app, member.user)
+    work = office.client.get("/arbeit/").text
+    assert "/sondernutzung/amt/stellungnahmen" in work
+    listing = office.client.get("/sondernutzung/amt/stellungnahmen").text
+    assert application.reference in listing
+    page_url = f"/sondernutzung/amt/stellungnahmen/{statement.id}"
+    wrong = office.post_form(page_url, {"verdict": "conditions", "text": "", "conditions": ""})
+    assert wrong.status_code == 422 and "Bitte nennen Sie die Auflagen." in wrong.text
+    done = office.post_form(page_url, {"verdict": "conditions", "text": "", "conditions": "Absperrung nach RSA 21"})
+    assert done.status_code == 302
+    case_page = clerk.client.get(case_url).text
+    assert "Zustimmung mit Auflagen" in case_page and "Absperrung nach RSA 21</textarea>" in case_page
+
+
+def test_the_statement_page_is_not_found_for_staff_outside_the_asked_department(app, world, traffic):
+    department, _member = traffic
+    statement = _ask(world, _checked(world), department)
+    ordnung = make_department("ordnung", "Ordnungsamt")
+    other = make_user("fremdamt@example.org", department=ordnung, department_role="clerk", totp=True)
+    outsider = _signed_in(app, other)
+    assert outsider.client.get(f"/sondernutzung/amt/stellungnahmen/{statement.id}").status_code == 404
+    answer = outsider.post_form(f"/sondernutzung/amt/stellungnahmen/{statement.id}", {"verdict": "agree"})
+    assert answer.status_code == 404 and statement.answered_at is None
+    assert statement.application.reference not in outsider.client.get("/sondernutzung/amt/stellungnahmen").text
