@@ -6,7 +6,14 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from portal.declarations import Scope, Setting, declare_scope, declare_setting
-from portal.services_registry import Landing, add_account_link, add_admin_link, add_landing, add_organisation_link
+from portal.services_registry import (
+    Landing,
+    add_account_link,
+    add_admin_link,
+    add_landing,
+    add_organisation_link,
+    set_opening_hours_source,
+)
 
 
 def register(app: Flask) -> None:
@@ -24,7 +31,7 @@ def register(app: Flask) -> None:
         models,  # noqa: F401  (for the metadata and migrations)
         views,
     )
-    from appointments.services import waitlist  # noqa: F401  (subscribes the waitlist to freed seats)
+    from appointments.services import opening_hours, waitlist  # noqa: F401  (waitlist: subscribes to freed seats)
     from portal.api import register_api_blueprint
     from portal.demo import add_demo_hook
 
@@ -76,6 +83,8 @@ def register(app: Flask) -> None:
         ),
     )
     add_demo_hook(app, demo.load)
+    # The structured intervals the slots come from are the only opening hours the portal shows.
+    set_opening_hours_source(app, opening_hours.weekly_hours, "appointments_admin.hours")
     if "payments" in app.config["SERVICES"]:
         # Fees for booked services; payments is imported only when it is switched on (no REQUIRES: without it
         # appointments work as before, and fee rows are ignored).

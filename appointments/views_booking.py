@@ -483,7 +483,7 @@ def book_done():
         render_template(
             "appointments/book_done.html",
             booking=found,
-            details=booking_details(found),
+            details=booking_details(found, facts=True),
             fee=fee,
             # Paying waits for the confirmation by mail: a booking not confirmed in time is released.
             pay_url=None if needs_confirmation else fee_payments.payment_path(fee),
@@ -512,8 +512,9 @@ def ics_response(body: bytes, reference: str | None) -> Response:
     return response
 
 
-def booking_details(found: Any) -> dict[str, Any]:
-    """What the citizen sees about a booking: services, location with address, duration."""
+def booking_details(found: Any, facts: bool = False) -> dict[str, Any]:
+    """What the citizen sees about a booking: services, location with address, duration; with `facts` also what
+    to bring and what each service costs (one query more, so lists of bookings leave it out)."""
     names = catalogue.service_names(item.catalogue_service_id for item in found.items)
     locations = (
         {loc.id: loc for loc, _m in _locations_for([(found.items[0].catalogue_service_id, 1)])} if found.items else {}
@@ -523,4 +524,5 @@ def booking_details(found: Any) -> dict[str, Any]:
         "location": locations.get(found.location_id),
         "minutes": int((found.ends_at - found.starts_at).total_seconds() // 60),
         "organisation": my_bookings.organisation_of(found),
+        "facts": catalogue.service_facts(item.catalogue_service_id for item in found.items) if facts else [],
     }

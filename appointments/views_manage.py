@@ -132,7 +132,7 @@ def _manage_page(found: Any, door: Door):
     return render_template(
         "appointments/manage.html",
         booking=found,
-        details=booking_details(found),
+        details=booking_details(found, facts=True),
         fee=fee,
         pay_url=fee_payments.payment_path(fee) if found.status in ACTIVE_STATUSES else None,
         changeable=_changeable(found),

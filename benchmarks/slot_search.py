@@ -85,7 +85,7 @@ def seed(url: str, bookings: int, rng: random.Random) -> dict:
         ids = {}
         for name in ("Bürgerbüro Mitte", "Bürgerbüro Leer"):
             cur.execute(
-                "INSERT INTO location (department_id, name, street, postcode, city, latitude, longitude, opening_hours)"
+                "INSERT INTO location (department_id, name, street, postcode, city, latitude, longitude, notes)"
                 " VALUES (%s, %s, 'Rathausplatz 1', '01067', 'Musterstadt', 51.05, 13.74, '') RETURNING id",
                 (department_id, name),
             )

@@ -48,7 +48,7 @@ class DemoLocation:
     city: str
     latitude: float
     longitude: float
-    opening_hours: str
+    notes: str
 
 
 LOCATIONS = [
@@ -60,7 +60,7 @@ LOCATIONS = [
         "Musterstadt",
         51.0504,
         13.7373,
-        "Mo, Mi 8–16 Uhr; Di, Do 8–18 Uhr; Fr 8–12 Uhr",
+        "Barrierefreier Eingang am Rathausplatz; Aufzug ins 1. Obergeschoss.",
     ),
     DemoLocation(
         "buergeramt",
@@ -70,7 +70,7 @@ LOCATIONS = [
         "Musterstadt",
         51.0798,
         13.7296,
-        "Mo, Di, Do 9–17 Uhr; Fr 9–12 Uhr",
+        "Parkplätze im Hof; Eingang über die Großenhainer Straße.",
     ),
 ]
 
@@ -86,6 +86,61 @@ CATALOGUE = [
         "Öffentliche Verkehrsfläche nutzen, z. B. für Gerüst, Container oder Umzug.",
     ),
 ]
+
+# What to bring, what it costs and the English texts of the demo catalogue (name: fee kind, cents, bring,
+# English name, English description, English bring). Fees as the Personalausweisgebührenverordnung and
+# Passverordnung set them for adults.
+CATALOGUE_DETAILS: dict[str, tuple[str, int | None, str, str, str, str]] = {
+    "Personalausweis beantragen": (
+        "fixed",
+        3700,
+        "biometrisches Passfoto\nbisheriger Personalausweis\nbei Namensänderung: Urkunde",
+        "Apply for an identity card",
+        "Apply for a new German identity card in person at the citizens' office.",
+        "biometric passport photo\nyour current identity card\nafter a change of name: the certificate",
+    ),
+    "Reisepass beantragen": (
+        "fixed",
+        7000,
+        "biometrisches Passfoto\nbisheriger Reisepass oder Personalausweis",
+        "Apply for a passport",
+        "Apply for a new passport or an express passport.",
+        "biometric passport photo\nyour current passport or identity card",
+    ),
+    "Meldebescheinigung": (
+        "free",
+        None,
+        "Personalausweis oder Reisepass",
+        "Certificate of registration",
+        "A certificate of your current registered address in the city.",
+        "identity card or passport",
+    ),
+    "Beratung Bauantrag": (
+        "free",
+        None,
+        "Lageplan des Grundstücks\nerste Skizzen oder Pläne",
+        "Advice on a building application",
+        "A consultation before you submit a building application.",
+        "site plan of the plot\nfirst sketches or plans",
+    ),
+    "Sondernutzungserlaubnis beantragen": (
+        "varies",
+        None,
+        "Skizze der genutzten Fläche\nZeitraum der Nutzung",
+        "Apply for a special-use permit",
+        "Use public roads or pavements, e.g. for scaffolding, a skip or a removal.",
+        "sketch of the area used\nthe period of use",
+    ),
+}
+
+
+def apply_catalogue_details(entry: CatalogueService) -> bool:
+    """Give a demo entry its fee, what to bring and English texts unless someone has set them already."""
+    details = CATALOGUE_DETAILS.get(entry.name)
+    if details is None or entry.name_en or entry.bring or (entry.fee_kind or "unknown") != "unknown":
+        return False
+    entry.fee_kind, entry.fee_cents, entry.bring, entry.name_en, entry.description_en, entry.bring_en = details
+    return True
 
 
 @dataclass(frozen=True)
@@ -178,7 +233,7 @@ class _Loader:
                     city=item.city,
                     latitude=item.latitude,
                     longitude=item.longitude,
-                    opening_hours=item.opening_hours,
+                    notes=item.notes,
                 )
                 db.session.add(location)
                 audit.record(
@@ -188,22 +243,26 @@ class _Loader:
 
     def catalogue(self, departments: dict[str, Department]) -> None:
         for slug, name, description in CATALOGUE:
-            exists = db.session.scalar(sa.select(CatalogueService.id).where(CatalogueService.name == name))
-            if exists is None:
+            entry = db.session.scalar(sa.select(CatalogueService).where(CatalogueService.name == name).limit(1))
+            created = entry is None
+            if entry is None:
                 department = departments[slug]
                 entry = CatalogueService(name=name, description=description, department=department, active=True)
                 db.session.add(entry)
+            if apply_catalogue_details(entry) or created:
                 audit.record(
                     "catalogue.saved",
                     SYSTEM,
                     target=entry,
                     name=name,
-                    department_id=department.id,
-                    leika_key=None,
-                    active=True,
-                    created=True,
+                    department_id=entry.department_id if not created else departments[slug].id,
+                    leika_key=entry.leika_key,
+                    fee_kind=entry.fee_kind,
+                    fee_cents=entry.fee_cents,
+                    active=entry.active,
+                    created=created,
                 )
-            self.count("catalogue", exists is None)
+            self.count("catalogue", created)
 
     def accounts(self, departments: dict[str, Department]) -> None:
         for account in ACCOUNTS:

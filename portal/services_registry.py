@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
-from flask import Flask
+from flask import Flask, current_app
+
+# location ids, day -> {location id: [(weekday name, "08:00–12:00 Uhr"), ...]}
+HoursSource = Callable[[Iterable[int], date], dict[int, list[tuple[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,24 @@ def add_organisation_link(app: Flask, endpoint: str, label: object) -> None:
     """List a service's page about one business (e.g. its bookings) on that organisation's page; the endpoint
     takes `organisation_id`."""
     app.extensions.setdefault("stadtportal_organisation_links", []).append((endpoint, label))
+
+
+def set_opening_hours_source(app: Flask, source: HoursSource, edit_endpoint: str) -> None:
+    """Name the one place a location's opening hours come from (the appointments service's structured hours),
+    and the page (taking `location_id`) where they are edited. Without one the core shows no hours at all, so
+    no second, disagreeing copy can exist."""
+    app.extensions["stadtportal_opening_hours"] = (source, edit_endpoint)
+
+
+def opening_hours(location_ids: Iterable[int], on_day: date) -> dict[int, list[tuple[str, str]]] | None:
+    """The weekly hours of these locations from the registered source; None when no service keeps hours."""
+    registered = current_app.extensions.get("stadtportal_opening_hours")
+    return registered[0](location_ids, on_day) if registered else None
+
+
+def opening_hours_edit_endpoint() -> str | None:
+    registered = current_app.extensions.get("stadtportal_opening_hours")
+    return registered[1] if registered else None
 
 
 def init_app(app: Flask) -> None:

@@ -88,6 +88,18 @@ def _announce_releases(bookings: Sequence[Booking], reason: str) -> None:
         booking_mail.send(booking, "appointment_released", method="CANCEL", fee=settled.get(booking.id))
 
 
+def _verified_address(actor: Actor, email: str | None) -> bool:
+    """Whether the booking's address is the signed-in person's own, already verified one. The mailed
+    confirmation only proves that the address is reachable and the booker's; the account has proved both."""
+    user = actor.user
+    return (
+        user is not None
+        and user.email_verified_at is not None
+        and email is not None
+        and user.email.strip().casefold() == email.strip().casefold()
+    )
+
+
 def hold_booking(
     actor: Actor,
     *,
@@ -134,7 +146,7 @@ def hold_booking(
                 assert contact.email is not None
                 antiabuse.check_open_limit(settings, contact.email, now)
             confirm_by = None
-            if online and settings.confirm_within_minutes:
+            if online and settings.confirm_within_minutes and not _verified_address(actor, contact.email):
                 confirm_by = min(now + timedelta(minutes=settings.confirm_within_minutes), start)
             booking = booking_rows.add_booking(
                 location_id,
@@ -167,6 +179,11 @@ def hold_booking(
                 starts_at=start.isoformat(),
                 status=booking.status,
                 kind=str(kind),
+                **(
+                    {"confirmed_by": "verified_account"}
+                    if online and not confirm_by and settings.confirm_within_minutes
+                    else {}
+                ),
                 items=[[service_id, quantity] for service_id, quantity in items],
                 **({"organisation_id": organisation_id} if organisation_id is not None else {}),
                 **({"fee_cents": fee.amount_cents, "payment": fee.method} if fee is not None else {}),

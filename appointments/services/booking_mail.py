@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from appointments.models import Booking
+from appointments.services.catalogue import service_facts, service_names
 from appointments.services.qr import qr_png
-from portal.departments.models import CatalogueService, Location
+from portal.accounts.models import Organisation
+from portal.departments.models import Location
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.mail.services import Attachment, enqueue
@@ -41,12 +42,8 @@ def confirm_url(reference: str, token: str) -> str:
 
 
 def _services(booking: Booking) -> list[str]:
-    ids = [item.catalogue_service_id for item in booking.items]
-    names = dict(
-        db.session.execute(
-            sa.select(CatalogueService.id, CatalogueService.name).where(CatalogueService.id.in_(ids))
-        ).all()
-    )
+    """The booked services, named in the mail's language."""
+    names = service_names((item.catalogue_service_id for item in booking.items), booking.language or "de")
     return [
         f"{item.quantity} × {names.get(item.catalogue_service_id, '?')}"
         if item.quantity > 1
@@ -81,6 +78,12 @@ def send(
     attachments = [Attachment("termin.ics", f"text/calendar; method={method}", calendar)]
     if method != "CANCEL":  # shown at the desk for check-in; a cancelled booking has nothing to check in
         attachments.append(Attachment("check-in-code.png", "image/png", qr_png(booking.reference or "")))
+    # What to bring matters only for a visit still to come.
+    facts = service_facts((item.catalogue_service_id for item in booking.items), booking.language or "de")
+    if method == "CANCEL":
+        facts = []
+    # Booked while acting for a business: the mail says for whom, as the check and done pages do.
+    organisation = db.session.get(Organisation, booking.organisation_id) if booking.organisation_id else None
     return enqueue(
         booking.email,
         SUBJECTS[subject_key](booking.reference),
@@ -98,6 +101,8 @@ def send(
         booking=booking,
         location=location,
         services=_services(booking),
+        facts=facts,
+        organisation=organisation,
         starts=to_berlin(booking.starts_at),
         ends=to_berlin(booking.ends_at),
         confirm_by=to_berlin(booking.confirm_by) if booking.confirm_by else None,

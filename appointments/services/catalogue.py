@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from appointments.errors import BookingError
 from appointments.models import LocationSettings, OfferedService
+from portal.departments import texts
 from portal.departments.models import CatalogueService, Department, Location
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -33,10 +34,12 @@ class OfferedAt:
 @dataclass
 class ServiceOffer:
     id: int
-    name: str
+    name: str  # in the request's language (German where no English is kept), like description and bring
     description: str
     department: str
     offered_at: list[OfferedAt] = field(default_factory=list)
+    bring: list[str] = field(default_factory=list)
+    fee: str | None = None  # "37,00 €", "gebührenfrei", ...; None when the catalogue does not say
 
     @property
     def locations(self) -> list[int]:
@@ -81,6 +84,12 @@ def offered_services() -> list[ServiceOffer]:
             CatalogueService.id,
             CatalogueService.name,
             CatalogueService.description,
+            CatalogueService.name_en,
+            CatalogueService.description_en,
+            CatalogueService.bring,
+            CatalogueService.bring_en,
+            CatalogueService.fee_kind,
+            CatalogueService.fee_cents,
             Department.name.label("department"),
             OfferedService.location_id,
             OfferedService.duration_minutes,
@@ -90,12 +99,25 @@ def offered_services() -> list[ServiceOffer]:
         .order_by(CatalogueService.name, CatalogueService.id, OfferedService.location_id)
     ).all()
     services: dict[int, ServiceOffer] = {}
+    language = texts.current_language()
     for row in rows:
         service = services.get(row.id)
         if service is None:
-            service = services[row.id] = ServiceOffer(row.id, row.name, row.description or "", row.department)
+            service = services[row.id] = ServiceOffer(
+                row.id,
+                texts.pick(row.name, row.name_en, language),
+                texts.pick(row.description, row.description_en, language),
+                row.department,
+                bring=texts.bring_list(texts.pick(row.bring, row.bring_en, language)),
+                fee=texts.fee_label(row.fee_kind, row.fee_cents),
+            )
         service.offered_at.append(OfferedAt(row.location_id, row.duration_minutes, row.max_quantity))
-    return list(services.values())
+    # German names sort the query; in English the list follows the names the citizen reads.
+    return (
+        sorted(services.values(), key=lambda offer: offer.name.casefold())
+        if language != "de"
+        else list(services.values())
+    )
 
 
 def locations_offering(service_id: int) -> list[LocationOffer]:
@@ -122,15 +144,56 @@ def locations_offering(service_id: int) -> list[LocationOffer]:
     return [LocationOffer(*row) for row in rows]
 
 
-def service_names(ids: Iterable[int]) -> dict[int, str]:
-    """Catalogue service id → name, for the ids that exist."""
+def service_names(ids: Iterable[int], language: str | None = None) -> dict[int, str]:
+    """Catalogue service id → name in `language` (the request's by default), for the ids that exist."""
     ids = list(ids)
     if not ids:
         return {}
     rows = db.session.execute(
-        sa.select(CatalogueService.id, CatalogueService.name).where(CatalogueService.id.in_(ids))
+        sa.select(CatalogueService.id, CatalogueService.name, CatalogueService.name_en).where(
+            CatalogueService.id.in_(ids)
+        )
     ).all()
-    return {row.id: row.name for row in rows}
+    language = language or texts.current_language()
+    return {row.id: texts.pick(row.name, row.name_en, language) for row in rows}
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    """What a citizen should know before the visit about one booked service."""
+
+    id: int
+    name: str
+    bring: list[str]
+    fee_kind: str
+    fee_cents: int | None
+
+    @property
+    def fee(self) -> str | None:
+        """Worded when read, so a mail rendered in the citizen's language says it in that language."""
+        return texts.fee_label(self.fee_kind, self.fee_cents)
+
+
+def service_facts(ids: Iterable[int], language: str | None = None) -> list[ServiceFacts]:
+    """What to bring and what it costs for each of these services, in the order given; in `language`."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    entries = {
+        entry.id: entry for entry in db.session.scalars(sa.select(CatalogueService).where(CatalogueService.id.in_(ids)))
+    }
+    language = language or texts.current_language()
+    return [
+        ServiceFacts(
+            entry.id,
+            texts.pick(entry.name, entry.name_en, language),
+            texts.bring_list(texts.pick(entry.bring, entry.bring_en, language)),
+            entry.fee_kind,
+            entry.fee_cents,
+        )
+        for entry in (entries.get(service_id) for service_id in ids)
+        if entry is not None
+    ]
 
 
 def search_rate_limit(location_id: int | None) -> str:

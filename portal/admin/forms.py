@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.admin.services import department_roles, global_roles, role_labels
@@ -84,7 +84,7 @@ class LocationForm(FlaskForm):
         _l("Längengrad"),
         validators=[Optional(), Coordinate(-180, 180, _l("Der Längengrad liegt zwischen -180 und 180."))],
     )
-    opening_hours = TextAreaField(_l("Öffnungszeiten"), validators=[Optional(), Length(max=2000)])
+    notes = TextAreaField(_l("Hinweise für Besucherinnen und Besucher"), validators=[Optional(), Length(max=2000)])
 
 
 class CatalogueForm(FlaskForm):
@@ -100,6 +100,23 @@ class CatalogueForm(FlaskForm):
         _l("LeiKa-Schlüssel"),
         validators=[Optional(), Regexp(r"^\d{14}$", message=_l("Der LeiKa-Schlüssel hat genau 14 Ziffern."))],
     )
+    bring = TextAreaField(_l("Bitte mitbringen"), validators=[Optional(), Length(max=2000)])
+    fee_kind = RadioField(
+        _l("Gebühr"),
+        choices=[
+            ("unknown", _l("Keine Angabe")),
+            ("free", _l("Gebührenfrei")),
+            ("fixed", _l("Fester Betrag")),
+            ("varies", _l("Je nach Fall verschieden")),
+        ],
+        default="unknown",
+        # The service checks the choice and names this field; a post without it means "Keine Angabe".
+        validate_choice=False,
+    )
+    fee_amount = StringField(_l("Betrag in Euro"), validators=[Optional(), Length(max=12)])
+    name_en = StringField(_l("Name auf Englisch"), validators=[Optional(), Length(max=200)])
+    description_en = TextAreaField(_l("Beschreibung auf Englisch"), validators=[Optional(), Length(max=5000)])
+    bring_en = TextAreaField(_l("Bitte mitbringen, auf Englisch"), validators=[Optional(), Length(max=2000)])
 
 
 def _role_choices(roles: list[str]) -> list[tuple[str, Any]]:

@@ -12,13 +12,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from portal import access
+from portal import access, services_registry
 from portal.actors import Actor, current_actor
 from portal.admin.forms import CatalogueForm, ConfirmForm, DepartmentForm, LocationForm, parse_decimal
 from portal.admin.services import AdminError, is_platform_admin, manageable_departments, require_platform_admin
 from portal.admin.services import catalogue as catalogue_services
 from portal.admin.services import departments as department_services
 from portal.admin.services import locations as location_services
+from portal.timeutil import to_berlin, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -125,7 +126,14 @@ def department_edit(department_id: int):
 @access.staff
 def locations(department_id: int):
     department, rows = location_services.locations_of(current_actor(), department_id)
-    return render_template("admin/locations.html", department=department, locations=rows)
+    hours = services_registry.opening_hours((row.id for row in rows), to_berlin(utcnow()).date())
+    return render_template(
+        "admin/locations.html",
+        department=department,
+        locations=rows,
+        hours=hours,
+        hours_endpoint=services_registry.opening_hours_edit_endpoint(),
+    )
 
 
 def _location_data(form: LocationForm) -> location_services.LocationData:
@@ -136,7 +144,7 @@ def _location_data(form: LocationForm) -> location_services.LocationData:
         city=form.city.data or "",
         latitude=parse_decimal(form.latitude.data),
         longitude=parse_decimal(form.longitude.data),
-        opening_hours=form.opening_hours.data or "",
+        notes=form.notes.data or "",
     )
 
 
@@ -209,6 +217,12 @@ def _catalogue_data(form: CatalogueForm) -> catalogue_services.CatalogueData:
         department_id=form.department_id.data,
         description=form.description.data or "",
         leika_key=form.leika_key.data,
+        bring=form.bring.data or "",
+        fee_kind=form.fee_kind.data or "unknown",
+        fee_amount=form.fee_amount.data or "",
+        name_en=form.name_en.data or "",
+        description_en=form.description_en.data or "",
+        bring_en=form.bring_en.data or "",
     )
 
 
@@ -236,6 +250,8 @@ def catalogue_edit(entry_id: int):
     actor = current_actor()
     entry = catalogue_services.get_entry_for_edit(actor, entry_id)
     form = _catalogue_form(actor, obj=entry)
+    if not form.is_submitted():
+        form.fee_amount.data = catalogue_services.fee_amount_text(entry)
     if form.validate_on_submit():
         try:
             catalogue_services.save_entry(actor, _catalogue_data(form), entry_id)

@@ -35,8 +35,9 @@ class Location(Model):
     city: Mapped[str] = mapped_column(sa.String(100))
     latitude: Mapped[float | None] = mapped_column(sa.Float)
     longitude: Mapped[float | None] = mapped_column(sa.Float)
-    # Free text until the appointments service brings structured opening hours.
-    opening_hours: Mapped[str] = mapped_column(sa.Text, default="")
+    # A line for citizens (entrance, accessibility, "Do bis 18 Uhr nur mit Termin"). Opening hours are not kept
+    # here: the appointments service's structured intervals are their only source (0036).
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
     department: Mapped[Department] = relationship(back_populates="locations")
 
     __table_args__ = (
@@ -61,4 +62,24 @@ class CatalogueService(Model):
     # LeiKa key (Leistungskatalog der öffentlichen Verwaltung), 14 digits, optional.
     leika_key: Mapped[str | None] = mapped_column(sa.String(14))
     active: Mapped[bool] = mapped_column(default=True)
+    # English texts; empty means the German one is shown (see portal.departments.texts).
+    name_en: Mapped[str | None] = mapped_column(sa.String(200))
+    description_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # What to bring, one item a line, as citizens read it before the visit.
+    bring: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    bring_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # What the service costs, for information: "unknown" (not said), "free", "fixed" (fee_cents), "varies".
+    # The fee actually charged online is the payments service's (appointments' ServiceFee); this is what the
+    # citizen reads when choosing, also where payments is switched off.
+    fee_kind: Mapped[str] = mapped_column(sa.String(8), default="unknown", server_default="unknown")
+    fee_cents: Mapped[int | None] = mapped_column()
     department: Mapped[Department] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("fee_kind in ('unknown', 'free', 'fixed', 'varies')", name="fee_kind"),
+        sa.CheckConstraint(
+            "(fee_kind = 'fixed' and fee_cents is not null and fee_cents > 0)"
+            " or (fee_kind <> 'fixed' and fee_cents is null)",
+            name="fee_cents_only_fixed",
+        ),
+    )

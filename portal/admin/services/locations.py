@@ -27,7 +27,7 @@ class LocationData:
     city: str
     latitude: float | None = None
     longitude: float | None = None
-    opening_hours: str = ""
+    notes: str = ""
 
 
 def locations_of(actor: Actor, department_id: int) -> tuple[Department, list[Location]]:
@@ -82,7 +82,7 @@ def save_location(actor: Actor, department_id: int, data: LocationData, location
         location.city = clean(data.city)
         location.latitude = data.latitude
         location.longitude = data.longitude
-        location.opening_hours = (data.opening_hours or "").strip()
+        location.notes = (data.notes or "").strip()
         db.session.add(location)
         audit.record(
             "location.saved",

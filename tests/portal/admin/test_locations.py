@@ -16,7 +16,7 @@ VALID = {
     "city": "Musterstadt",
     "latitude": "51.0280",
     "longitude": "13.7600",
-    "opening_hours": "Mo–Fr 8–12 Uhr",
+    "notes": "Barrierefreier Eingang",
 }
 
 
