@@ -1,5 +1,5 @@
 """Catalogue texts as a citizen reads them: in the page's (or mail's) language, German where no English is kept,
-and the fee said in words ("gebührenfrei") or as an amount."""
+and the fee said in words ("keine") or as an amount."""
 
 from __future__ import annotations
 
@@ -39,11 +39,12 @@ def bring_list(text: str | None) -> list[str]:
 
 
 def fee_label(kind: str | None, cents: int | None) -> str | None:
-    """ "37,00 €" / "gebührenfrei" / "Gebühr je nach Fall"; None when the catalogue does not say."""
+    """What follows "Gebühr:": "37,00 €", "keine" or "je nach Fall verschieden"; None when the catalogue does
+    not say."""
     if kind == "free":
-        return _("gebührenfrei")
+        return _("keine")
     if kind == "varies":
-        return _("Gebühr je nach Fall")
+        return _("je nach Fall verschieden")
     if kind == "fixed" and cents:
         return format_currency(Decimal(cents) / 100, "EUR")
     return None
