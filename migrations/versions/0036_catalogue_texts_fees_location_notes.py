@@ -51,7 +51,7 @@ def downgrade():
             "notes", new_column_name="opening_hours", existing_type=sa.Text(), existing_nullable=False
         )
     with op.batch_alter_table("catalogue_service", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_catalogue_service_fee_cents_only_fixed", type_="check")
-        batch_op.drop_constraint("ck_catalogue_service_fee_kind", type_="check")
+        batch_op.drop_constraint(op.f("ck_catalogue_service_fee_cents_only_fixed"), type_="check")
+        batch_op.drop_constraint(op.f("ck_catalogue_service_fee_kind"), type_="check")
         for column in ("fee_cents", "fee_kind", "bring_en", "bring", "description_en", "name_en"):
             batch_op.drop_column(column)
