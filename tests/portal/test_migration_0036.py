@@ -45,3 +45,17 @@ def test_free_text_hours_become_a_note_only_where_no_structured_hours_exist(tmp_
             kept = conn.execute(sa.text("SELECT opening_hours FROM location WHERE id = 2")).scalar_one()
         assert kept == "Nur nach Vereinbarung, Eingang Hof"
         db.engine.dispose()
+
+
+def test_the_migrations_match_the_catalogue_and_location_models(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from portal.extensions import db
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    flat = [d for group in differences for d in (group if isinstance(group, list) else [group])]
+    touched = [d for d in flat if "'catalogue_service'" in repr(d) or "'location'" in repr(d)]
+    assert touched == []
