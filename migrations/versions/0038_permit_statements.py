@@ -2,7 +2,7 @@
 question and due date and answered by a member of the asked department
 
 Revision ID: 0038
-Revises: 0035
+Revises: 0036
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = "0038"
-down_revision = "0035"
+down_revision = "0036"
 branch_labels = None
 depends_on = None
 

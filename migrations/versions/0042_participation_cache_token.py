@@ -2,14 +2,14 @@
 rendered pages (and the comments API's JSON) can be kept under it and a change shows at once
 
 Revision ID: 0042
-Revises: 0035
+Revises: 0038
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0042"
-down_revision = "0035"
+down_revision = "0038"
 branch_labels = None
 depends_on = None
 
