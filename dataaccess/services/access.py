@@ -33,9 +33,11 @@ same way (log row outcome "refused", audit outcome "denied") and then raised as 
 Everything is one database transaction, in an order that keeps the locks short: the checks and the records
 (reads only), then the reader's rate counter (dataaccess.services.rate_limit: a row lock that only this
 official's or client's other accesses under the agreement wait for, which makes the limit exact on PostgreSQL),
-the citizen's request, and last the audit event and the log row. The event is only queued (audit.record): the
-log row names it by its key, and the audit sequencer gives it its seq right after the commit, so an access never
-waits for the audit chain's lock and holds its reader's counter row for four statements and the commit.
+the citizen's request, and last the audit event and the log row. For a high limit most accesses skip the counter
+row: their worker spends an allowance it reserved in a batch (see dataaccess.services.rate_limit for how exact
+the limit then is). The event is only queued (audit.record): the log row names it by its key, and the audit
+sequencer gives it its seq right after the commit, so an access never waits for the audit chain's lock and holds
+its reader's counter row (when it takes it) for four statements and the commit.
 
 Break-glass (`read(..., breakglass=session_id)`, see dataaccess.services.breakglass): an emergency read without
 an agreement. Checked instead: breakglass_unknown (the session exists), breakglass_not_yours (the person
@@ -132,13 +134,21 @@ def read(
             refused = _log_refusal(attempt, refusal)
         raise refused from None
     refused_now: AccessRefused | None = None
-    with transaction():
-        records = _records(attempt)  # read before any lock is taken; returned only once the access is logged
-        last = _last_check(attempt)
-        if last is None:
-            result = _deliver(attempt, records)
-        else:
-            refused_now = _log_refusal(attempt, last)
+    admitted: list[rate_limit.Admission] = []  # the rate limit's admission, settled once the transaction ended
+    try:
+        with transaction():
+            records = _records(attempt)  # read before any lock is taken; returned only once the access is logged
+            last = _last_check(attempt, admitted)
+            if last is None:
+                result = _deliver(attempt, records)
+            else:
+                refused_now = _log_refusal(attempt, last)
+    except BaseException:
+        for admission in admitted:
+            admission.settle(granted=False, committed=False)
+        raise
+    for admission in admitted:
+        admission.settle(granted=refused_now is None, committed=True)
     if refused_now is not None:
         raise refused_now
     return result
@@ -154,10 +164,12 @@ def _records(attempt: Attempt) -> list[dict[str, Any]]:
     return [{name: row.get(name) for name in attempt.fields} for row in fetch_records(dataset, subject)]
 
 
-def _last_check(attempt: Attempt) -> Refusal | None:
+def _last_check(attempt: Attempt, admitted: list[rate_limit.Admission]) -> Refusal | None:
     """The rules that hold the reader's counter or use up a request, checked last: why it must not, or None.
 
-    A granted access is counted here, in the read's transaction: a refusal (or a failure later on) counts nothing.
+    A granted access is counted here, in the read's transaction, or spends an allowance its worker reserved
+    earlier (rate_limit.admit, appended to `admitted` for the caller to settle): a refusal (or a failure later
+    on) uses up nothing.
     """
     session = attempt.breakglass
     if session is not None:
@@ -172,8 +184,9 @@ def _last_check(attempt: Attempt) -> Refusal | None:
     assert agreement is not None
     reader = rate_limit.reader_of(attempt.actor)
     assert reader is not None  # only people and clients are admitted
-    window = rate_limit.take(agreement.reference, reader)
-    retry_after = window.retry_after(agreement.rate_limit_per_hour)
+    admission = rate_limit.admit(agreement.reference, reader, agreement.rate_limit_per_hour)
+    admitted.append(admission)
+    retry_after = admission.retry_after
     if retry_after is not None:
         return Refusal(
             "rate_limited",
@@ -182,7 +195,7 @@ def _last_check(attempt: Attempt) -> Refusal | None:
         )
     if attempt.citizen_request is not None and not citizen_requests.use_request(attempt.citizen_request):
         return Refusal("citizen_request_missing", _("Die betroffene Person hat diesen Abruf nicht beantragt."))
-    window.count_granted()
+    admission.use()
     return None
 
 
