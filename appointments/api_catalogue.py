@@ -14,6 +14,7 @@ from appointments.errors import BookingError
 from appointments.services import availability, catalogue
 from portal import access
 from portal.api.blueprint import Blueprint
+from portal.departments.texts import FEE_KINDS
 from portal.extensions import limiter
 from portal.inputs import as_id
 from portal.timeutil import BERLIN
@@ -38,11 +39,21 @@ class ServiceDurationSchema(ma.Schema):
     max_quantity = ma.fields.Integer()
 
 
+class ServiceFeeSchema(ma.Schema):
+    kind = ma.fields.String(
+        metadata={"enum": list(FEE_KINDS), "description": "unknown (not stated), free, fixed or varies (by case)"}
+    )
+    cents = ma.fields.Integer(allow_none=True, metadata={"description": "The amount in euro cents, when fixed"})
+    text = ma.fields.String(allow_none=True, metadata={"description": "The fee in words, in the request's language"})
+
+
 class BookableServiceSchema(ma.Schema):
     id = ma.fields.Integer()
-    name = ma.fields.String()
+    name = ma.fields.String(metadata={"description": "In the request's language (Accept-Language), else German"})
     description = ma.fields.String()
     department = ma.fields.String()
+    bring = ma.fields.List(ma.fields.String(), metadata={"description": "What to bring to the appointment"})
+    fee = ma.fields.Nested(ServiceFeeSchema, metadata={"description": "What the service costs (information only)"})
     locations = ma.fields.List(ma.fields.Integer(), metadata={"description": "Ids of the locations offering it"})
     durations = ma.fields.List(ma.fields.Nested(ServiceDurationSchema))
 
@@ -62,6 +73,7 @@ class BookableLocationSchema(ma.Schema):
     longitude = ma.fields.Float(allow_none=True)
     duration = ma.fields.Integer(attribute="duration_minutes", metadata={"description": "Minutes for one unit"})
     max_quantity = ma.fields.Integer()
+    notes = ma.fields.String(metadata={"description": "For visitors: entrance, accessibility, parking"})
 
 
 def _parse_services(value: str) -> list[tuple[int, int]]:
@@ -187,6 +199,8 @@ def list_services():
             "name": service.name,
             "description": service.description,
             "department": service.department,
+            "bring": service.bring,
+            "fee": {"kind": service.fee_kind, "cents": service.fee_cents, "text": service.fee},
             "locations": service.locations,
             "durations": [
                 {"location": o.location_id, "minutes": o.duration_minutes, "max_quantity": o.max_quantity}

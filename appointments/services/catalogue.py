@@ -40,6 +40,8 @@ class ServiceOffer:
     offered_at: list[OfferedAt] = field(default_factory=list)
     bring: list[str] = field(default_factory=list)
     fee: str | None = None  # "37,00 €", "gebührenfrei", ...; None when the catalogue does not say
+    fee_kind: str = "unknown"  # portal.departments.texts.FEE_KINDS
+    fee_cents: int | None = None  # only with fee_kind "fixed"
 
     @property
     def locations(self) -> list[int]:
@@ -57,6 +59,7 @@ class LocationOffer:
     longitude: float | None
     duration_minutes: int
     max_quantity: int
+    notes: str = ""  # for visitors: entrance, accessibility, parking (the opening hours are structured elsewhere)
 
     @property
     def address(self) -> str:
@@ -110,6 +113,8 @@ def offered_services() -> list[ServiceOffer]:
                 row.department,
                 bring=texts.bring_list(texts.pick(row.bring, row.bring_en, language)),
                 fee=texts.fee_label(row.fee_kind, row.fee_cents),
+                fee_kind=row.fee_kind,
+                fee_cents=row.fee_cents if row.fee_kind == "fixed" else None,
             )
         service.offered_at.append(OfferedAt(row.location_id, row.duration_minutes, row.max_quantity))
     # German names sort the query; in English the list follows the names the citizen reads.
@@ -134,6 +139,7 @@ def locations_offering(service_id: int) -> list[LocationOffer]:
             Location.longitude,
             OfferedService.duration_minutes,
             OfferedService.max_quantity,
+            Location.notes,
         )
         .join(Location, Location.id == OfferedService.location_id)
         .where(OfferedService.catalogue_service_id == service_id)

@@ -68,3 +68,36 @@ def test_a_verified_account_books_without_mail_confirmation_and_a_guest_confirms
     assert "Ihr Termin ist vorgemerkt" in text(guest.get("/termine/buchen/gebucht"))
     statuses = db.session.scalars(db.select(Booking.status).order_by(Booking.starts_at)).all()
     assert statuses == ["confirmed", "reserved"]
+
+
+def test_the_catalogue_api_gives_the_fee_and_what_to_bring_in_the_clients_language(client, app):
+    offers = make_offers()
+    _facts(offers)
+    offers.mitte.notes = "Eingang über den Hof, barrierefrei"
+    db.session.commit()
+
+    german = {s["id"]: s for s in client.get("/api/v1/appointments/services").get_json()}
+    english = client.get("/api/v1/appointments/services", headers={"Accept-Language": "en"}).get_json()
+    locations = client.get(f"/api/v1/appointments/locations?service={offers.id_card.id}").get_json()
+
+    id_card = german[offers.id_card.id]
+    assert id_card["fee"] == {"kind": "fixed", "cents": 3700, "text": "37,00\xa0€"}
+    assert id_card["bring"] == ["biometrisches Foto", "alter Ausweis"]
+    assert german[offers.passport.id]["fee"] == {"kind": "varies", "cents": None, "text": "je nach Fall verschieden"}
+    [english_id_card] = [s for s in english if s["id"] == offers.id_card.id]
+    assert english_id_card["name"] == "Apply for an identity card"
+    assert english_id_card["bring"] == ["biometric photo", "old identity card"]
+    assert {loc["name"]: loc["notes"] for loc in locations} == {
+        "Bürgerbüro Mitte": "Eingang über den Hof, barrierefrei",
+        "Bürgerbüro Nord": "",
+    }
+
+
+def test_the_location_step_shows_the_locations_note_under_its_hours(client, app):
+    offers = make_offers()
+    offers.mitte.notes = "Eingang über den Hof, barrierefrei"
+    db.session.commit()
+    Wizard(client).services((offers.id_card, 1))
+    page = text(client.get("/termine/buchen/standort"))
+    assert "Bürgerbüro Mitte" in page
+    assert "Eingang über den Hof, barrierefrei" in page
