@@ -58,8 +58,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    # Redis down must not take bookings down: limits fall back to each worker's memory (logged by Flask-Limiter)
-    # until Redis answers again, and /readyz says that Redis is unreachable.
+    # Redis down must not take bookings down: limits fall back to each worker's memory (logged and counted, see
+    # portal.extensions._Limiter) until Redis answers again, and /readyz says that Redis is unreachable.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     # Seconds a page that is the same for every signed-out visitor (home, legal pages) is reused per worker.

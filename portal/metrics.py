@@ -1,7 +1,6 @@
 """Prometheus metrics at /metrics for operators (a bearer token with the "metrics" scope).
 
-Requests and latency per endpoint, the mail outbox backlog, the scheduled jobs, and rate limits counted in a
-worker's own memory while the shared store is down. Each app has its own registry, so
+Requests and latency per endpoint, and the mail outbox backlog. Each app has its own registry, so
 building many apps (tests) never registers a metric twice. Under gunicorn with several workers, set
 PROMETHEUS_MULTIPROC_DIR: every worker then writes its numbers there and a scrape sums them all.
 """
@@ -20,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from portal import access
+from portal.extensions import limiter
 
 EXTENSION = "stadtportal_metrics"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -45,14 +45,14 @@ class _Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.ratelimit_fallbacks = Counter(
-            "stadtportal_ratelimit_fallbacks",
-            "Times a worker's rate limits fell back to its own memory because the shared store (Redis) failed",
+        self.rate_limit_fallbacks = Counter(
+            "stadtportal_rate_limit_fallbacks",
+            "Times this worker's rate limits fell back to memory because the shared store (Redis) failed",
             registry=self.registry,
         )
-        # livesum: the number of live workers counting limits on their own right now (0 when all is well).
-        self.ratelimit_on_fallback = Gauge(
-            "stadtportal_ratelimit_on_fallback",
+        # livesum: how many live workers count limits on their own right now (0 when all is well).
+        self.rate_limit_on_fallback = Gauge(
+            "stadtportal_rate_limit_on_fallback",
             "1 while this worker counts rate limits in its own memory instead of the shared store",
             registry=self.registry,
             multiprocess_mode="livesum",
@@ -141,16 +141,6 @@ def _metrics() -> _Metrics:
     return current_app.extensions[EXTENSION]
 
 
-def ratelimit_store_changed(on_fallback: bool) -> None:
-    """Flask-Limiter switched between the shared store and this worker's memory (portal.extensions)."""
-    metrics = current_app.extensions.get(EXTENSION) if has_app_context() else None
-    if metrics is None:
-        return
-    if on_fallback:
-        metrics.ratelimit_fallbacks.inc()
-    metrics.ratelimit_on_fallback.set(1 if on_fallback else 0)
-
-
 def _observe(response: Response) -> Response:
     # Set by portal.observability in the first before_request hook, so requests refused by the access
     # rules (401, 403, redirects) are timed too.
@@ -181,7 +171,19 @@ def scrape() -> Response:
     return response
 
 
+def _count_rate_limit_fallback(on_fallback: bool) -> None:
+    # The limiter is one object for every app in the process; count for the app whose request hit the outage.
+    metrics = current_app.extensions.get(EXTENSION) if has_app_context() else None
+    if metrics is None:
+        return
+    if on_fallback:
+        metrics.rate_limit_fallbacks.inc()
+    metrics.rate_limit_on_fallback.set(1 if on_fallback else 0)
+
+
 def init_app(app: Flask) -> None:
+    if _count_rate_limit_fallback not in limiter.fallback_hooks:
+        limiter.fallback_hooks.append(_count_rate_limit_fallback)
     if not app.config.get("METRICS_ENABLED", True):
         return
     app.extensions[EXTENSION] = _Metrics()
