@@ -15,7 +15,7 @@ from tests.fuzz.conftest import DEMO_DOMAIN, FUZZ, sign_in
 from tests.fuzz.crawl import Crawler, Form
 from tests.fuzz.known import FORM_FINDINGS
 from tests.fuzz.routes import form_endpoints
-from tests.fuzz.seed import book_appointment, mailed_paths
+from tests.fuzz.seed import book_appointment, mailed_paths, rows_for_unreached_forms
 from tests.fuzz.values import form_data
 
 pytestmark = pytest.mark.fuzz
@@ -46,7 +46,6 @@ UNREACHED: dict[str, str] = {
     "appointments.book_nearest": "offered only when the chosen time was taken meanwhile",
     "appointments.mine_cancel": NO_ROW + "a booking made by a signed-in demo citizen",
     "appointments.mine_reschedule": NO_ROW + "a booking made by a signed-in demo citizen",
-    "appointments_admin.closure_bookings_cancel": NO_ROW + "a closure with bookings in its days",
     "desk.screens_create": "not reached yet: start the department admin's crawl at /schalter/<id>/bildschirme",
     "desk.screens_revoke": NO_ROW + "a display link",
     "orgs.withdraw_invitation": NO_ROW + "an open organisation invitation",
@@ -61,8 +60,6 @@ UNREACHED: dict[str, str] = {
     "appointments.waitlist_accept": MAILED,
     "appointments.waitlist_decline": MAILED,
     "appointments.waitlist_leave": MAILED,
-    "appointments_admin.closure_delete": NO_ROW + "a closure day",
-    "appointments_feed.revoke": NO_ROW + "a calendar feed",
     "approvals.decide": NO_ROW + "an approval request waiting for the person",
     "approvals.withdraw": NO_ROW + "an approval request of the person",
     "dataaccess_citizen.consent": "opened by a data steward's consent request, which the demo data does not have",
@@ -78,7 +75,6 @@ UNREACHED: dict[str, str] = {
     "desk.no_show": NO_ROW + "bookings for today",
     "desk.served": NO_ROW + "bookings for today",
     "desk.walk_in": NO_ROW + "the desk open today",
-    "mail_admin.requeue": NO_ROW + "a failed outbox message",
     "me.revoke_other_sessions": "shown only with a second session (reached or not, depending on the crawl's order)",
     "me.revoke_session": "shown only with a second session (reached or not, depending on the crawl's order)",
     "me.disable_totp": "shown only to a person with two-factor sign-in set up by themselves",
@@ -86,7 +82,6 @@ UNREACHED: dict[str, str] = {
     "orgs.transfer_ownership": NO_ROW + "a second member",
     "pages.set_language": "the language switch is a link (GET); the POST form is kept for old pages",
     "participation_answers.progress": NO_ROW + "an accepted proposal of a consultation the manager runs",
-    "participation_answers.proposal": "linked from the results page of a closed consultation's manager only",
     "participation_draft.comment": "the draft is commentable only in a phase the demo data starts in two weeks",
     "participation_manage.phase_new": "linked only from consultations in draft state",
     "participation_manage.phase_remove": "linked only from consultations in draft state",
@@ -108,6 +103,8 @@ UNREACHED: dict[str, str] = {
     "permits.answer_upload": NO_ROW + "a request for documents",
     "permits.withdraw": "shown only on a submitted application",
 }
+# Reached or not depending on the crawl's order: exempt from the check that listed routes are unreached.
+CRAWL_ORDER_DEPENDENT = {"me.revoke_other_sessions", "me.revoke_session"}
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +119,7 @@ def forms(fuzz_world):
         return client
 
     with app.app_context():
+        rows_for_unreached_forms(DEMO_DOMAIN)
         mailed = mailed_paths()
     crawler = Crawler(app, make_client, PERSONS, {None: mailed})
     found = crawler.run()
@@ -159,6 +157,9 @@ def test_crawl_reaches_every_form_route_but_the_listed(forms):
     missing = {endpoint for endpoint in form_endpoints() if endpoint not in forms["forms"]}
     unexplained = sorted(missing - set(UNREACHED))
     assert not unexplained, "not reached by the crawl:\n" + "\n".join(unexplained)
+    # The list shrinks honestly: a route the crawl now reaches leaves it (the stage then fuzzes it).
+    stale = sorted((set(UNREACHED) - CRAWL_ORDER_DEPENDENT) & set(forms["forms"]))
+    assert not stale, "reached, yet listed in UNREACHED:\n" + "\n".join(stale)
 
 
 @pytest.mark.parametrize("endpoint", form_endpoints())
