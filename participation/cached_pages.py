@@ -30,6 +30,7 @@ from participation.models import Consultation
 from participation.page_store import MAX_AGE, page_store
 from participation.services import comments
 from portal.actors import Actor
+from portal.page_cache import anonymous_request
 from portal.security import csp_nonce
 from portal.timeutil import utcnow
 
@@ -39,16 +40,6 @@ def seconds_valid(consultation: Consultation, now: datetime | None = None) -> fl
     now = now or utcnow()
     ahead = [t for p in consultation.phases for t in (p.starts_at, p.ends_at) if t > now]
     return min([MAX_AGE, *((t - now).total_seconds() for t in ahead)])
-
-
-def _anonymous_request() -> bool:
-    if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
-        return False
-    cookies = request.cookies
-    return not (
-        cookies.get(current_app.config.get("SESSION_COOKIE_NAME", "session"))
-        or cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
-    )
 
 
 def _slot() -> bytes:
@@ -64,7 +55,7 @@ def _etag(key: str) -> str:
 def page(consultation: Consultation, render: Callable[[], Any]) -> Any:
     """The page for a signed-out reader from the store (or rendered and stored); anyone else: `render()`."""
     store = page_store()
-    if store is None or not _anonymous_request():
+    if store is None or not anonymous_request():
         return render()
     key = f"page:{consultation.id}:{consultation.cache_token}:{get_locale()}:{request.endpoint}:{request.full_path}"
     # No ETag here: a 304 would keep the browser's copy with its old CSP nonce, while the headers the 304 brings

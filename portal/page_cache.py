@@ -49,7 +49,8 @@ def _cache() -> _Cache:
     return cache  # type: ignore[no-any-return]
 
 
-def _anonymous_request() -> bool:
+def anonymous_request() -> bool:
+    """A reading request without session, remember cookie or token: the same answer for every such visitor."""
     if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
         return False
     cookies = request.cookies
@@ -74,7 +75,7 @@ def _cached(view: F, setting: str) -> F:
     @wraps(view)
     def cached_view(*args: Any, **kwargs: Any) -> Any:
         seconds = current_app.config.get(setting, 0)
-        if not seconds or not _anonymous_request():
+        if not seconds or not anonymous_request():
             return view(*args, **kwargs)
         cache = _cache()
         key = (request.endpoint or "", request.full_path, str(get_locale()))
