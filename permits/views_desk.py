@@ -4,6 +4,7 @@ call one service function of permits.services.desk, render or redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -126,23 +127,37 @@ def request_documents(public_id: str):
     return _page(application, 422, request_form=form)
 
 
+def _decide(application: PermitApplication, name: str, form: Any, act: Callable[[], object], done: str) -> Any:
+    """A desk form's post: the case page again with the field errors (422), the refusal as a message, or done."""
+    if form.validate_on_submit():
+        try:
+            act()
+        except PermitInvalid as errors:
+            put_errors(form, errors)
+        except PermitError as refused:
+            flash(str(refused.message), "danger")
+            return redirect(url_for(".case", public_id=application.public_id))
+        else:
+            return _done(application.public_id, done)
+    return _page(application, 422, **{name: form})
+
+
 @bp.post("/<public_id>/erteilen")
 @clerks
 def grant(public_id: str):
     application = _load(public_id)
     form = desk_forms.GrantForm()
-    if form.validate_on_submit():
-        decision = desk.Grant(form.valid_from.data, form.valid_until.data, form.conditions.data or "")
-        try:
-            desk.grant(current_actor(), application, decision)
-        except PermitInvalid as errors:
-            put_errors(form, errors)
-        except PermitError as refused:
-            flash(str(refused.message), "danger")
-            return redirect(url_for(".case", public_id=public_id))
-        else:
-            return _done(public_id, _("Die Erlaubnis ist erteilt; die Bescheide sind im Konto der Antragsteller."))
-    return _page(application, 422, grant_form=form)
+    return _decide(
+        application,
+        "grant_form",
+        form,
+        lambda: desk.grant(
+            current_actor(),
+            application,
+            desk.Grant(form.valid_from.data, form.valid_until.data, form.conditions.data or ""),
+        ),
+        _("Die Erlaubnis ist erteilt; die Bescheide sind im Konto der Antragsteller."),
+    )
 
 
 @bp.post("/<public_id>/ablehnen")
@@ -190,19 +205,15 @@ def ask_statement(public_id: str):
     """Ask another department (e.g. the traffic office) for its statement on the case."""
     application = _load(public_id)
     form = _statement_form(application)
-    if form.validate_on_submit():
-        try:
-            statements.request_statement(
-                current_actor(), application, form.department_id.data, form.question.data, form.due_on.data
-            )
-        except PermitInvalid as errors:
-            put_errors(form, errors)
-        except PermitError as refused:
-            flash(str(refused.message), "danger")
-            return redirect(url_for(".case", public_id=public_id))
-        else:
-            return _done(public_id, _("Das Amt ist um eine Stellungnahme gebeten und per E-Mail benachrichtigt."))
-    return _page(application, 422, statement_form=form)
+    return _decide(
+        application,
+        "statement_form",
+        form,
+        lambda: statements.request_statement(
+            current_actor(), application, form.department_id.data, form.question.data, form.due_on.data
+        ),
+        _("Das Amt ist um eine Stellungnahme gebeten und per E-Mail benachrichtigt."),
+    )
 
 
 @bp.get("/stellungnahmen")
