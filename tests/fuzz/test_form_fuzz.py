@@ -51,6 +51,8 @@ UNREACHED: dict[str, str] = {
     "orgs.withdraw_invitation": NO_ROW + "an open organisation invitation",
     "permits.extend": NO_ROW + "a permit in force",
     "permits_desk.accept": NO_ROW + "a submitted permit application",
+    "permits_desk.ask_statement": NO_ROW + "a permit application in its formal check or consultation",
+    "permits_desk.statement": NO_ROW + "a request for a statement to the reader's department",
     "permits_desk.consult": NO_ROW + "a permit application in its formal check",
     "permits_desk.grant": NO_ROW + "a permit application ready for a decision",
     "permits_desk.refuse": NO_ROW + "a permit application ready for a decision",
@@ -100,6 +102,7 @@ UNREACHED: dict[str, str] = {
     "payments_treasury.payout": NO_ROW + "an approved manual refund",
     "payments_treasury.refund_request": "shown on a payment's page only where a refund is still possible",
     "permits.answer_done": NO_ROW + "a request for documents",
+    "permits.remove_attachment": NO_ROW + "a draft or a request for documents with an uploaded attachment",
     "permits.answer_upload": NO_ROW + "a request for documents",
     "permits.withdraw": "shown only on a submitted application",
 }
