@@ -12,6 +12,7 @@ from controlling import services
 from permits.models import PermitApplication, UseType
 from portal.actors import Actor
 from portal.extensions import db
+from portal.timeutil import to_berlin, utcnow
 from tests.builders import make_user
 from tests.participation.builders import count_queries
 from tests.payments.builders import make_paid_payment
@@ -46,6 +47,11 @@ def make_case(submitted: datetime, days: float | None = None, use_type: str = "c
 @pytest.fixture
 def viewer(app):
     return make_user("it@stadt.example", roles=("controlling",), display_name="Iris IT", totp=True)
+
+
+def berlin_month() -> date:
+    """This month as the dashboard counts it: in Berlin, which is a month ahead of UTC late on a month's last day."""
+    return to_berlin(utcnow()).date().replace(day=1)
 
 
 def sign_in(auth, user) -> None:
@@ -121,7 +127,7 @@ def test_processing_time_median_and_90th_percentile_by_decision_month(app):
 def test_share_paid_online_and_by_bank_transfer(app):
     for method in ("card", "card", "paypal", "bank_transfer"):
         make_paid_payment(method=method, case_reference=f"T-2026-{next(_numbers):06d}")
-    this_month = date.today().replace(day=1)
+    this_month = berlin_month()
     result = board(this_month, this_month)
     row = section(result, "payments").rows[0][1]
     assert (row["online"], row["bank_transfer"], row["share"]) == (3, 1, 0.75)
@@ -135,7 +141,7 @@ def test_participation_figures(app):
     consultation = make_consultation(world)
     proposal = make_proposal(world, consultation)
     make_comment(world, consultation, proposal_id=proposal.id)
-    this_month = date.today().replace(day=1)
+    this_month = berlin_month()
     row = section(board(this_month, this_month), "participation").rows[0][1]
     assert (row["proposals"], row["comments"]) == (1, 1)
 

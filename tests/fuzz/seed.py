@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import BERLIN, utcnow
 
 LINK_RE = re.compile(r"https?://[^/\s]+(/[^\s\"'<>)]*)")
 
 
-def book_appointment(client) -> dict[str, Any] | None:
-    """Book the first free slot of the first location through the public API; its confirm link goes by mail."""
+def book_appointment(client, locations: Collection[int] | None = None) -> dict[str, Any] | None:
+    """Book the first free slot of the first location (of `locations`, if given) through the public API; its
+    confirm link goes by mail."""
     services = client.get("/api/v1/appointments/services").get_json()
     for service in services:
         for location in service["locations"]:
+            if locations is not None and location not in locations:
+                continue
             today = utcnow().date()
             slots = client.get(
                 "/api/v1/appointments/slots",
@@ -79,10 +83,11 @@ def real_ids() -> dict[str, list[Any]]:
     }
 
 
-def rows_for_unreached_forms(demo_domain: str) -> None:
+def rows_for_unreached_forms(demo_domain: str, client) -> None:
     """Rows the demo data lacks, so the crawl reaches the forms acting on them (issue 11: shrink UNREACHED).
 
-    Made through the services where one exists (audited like any other change). Call inside an app context.
+    Made through the services where one exists (audited like any other change), or the public API with `client`.
+    Call inside an app context.
     """
     from appointments.services.feeds import create_feed, feed_locations
     from portal.accounts.models import User
@@ -95,17 +100,18 @@ def rows_for_unreached_forms(demo_domain: str) -> None:
         locations = feed_locations(actor)
         if locations:  # appointments_feed.revoke is shown for an active calendar feed
             create_feed(actor, locations[0].id, show_names=False)
-    # A closure over the day of the fuzz booking (book_appointment): appointments_admin.closure_delete is shown
-    # for any closure, closure_bookings_cancel for one with bookings in its days.
-    from appointments.models import Booking
-    from appointments.services.config import ClosureData, add_closure
-    from portal.timeutil import BERLIN
+    # A closure over the day of a booking ahead at a location the department admin configures:
+    # appointments_admin.closure_delete is shown for any closure, closure_bookings_cancel for one with bookings in
+    # its days. The fuzz booking's office depends on the day the tests run, so book one at the admin's own.
+    from appointments.services.config import ClosureData, add_closure, configurable_locations
 
-    booking = db.session.scalars(sa.select(Booking).order_by(Booking.id).limit(1)).first()
     admin = db.session.scalars(sa.select(User).where(User.email == f"amtsadmin@{demo_domain}")).first()
-    if booking is not None and admin is not None:
-        day = booking.starts_at.astimezone(BERLIN).date()
-        add_closure(Actor.for_user(admin), booking.location_id, ClosureData(first_day=day, reason="Fuzz"))
+    if admin is not None:
+        actor = Actor.for_user(admin)
+        booked = book_appointment(client, {location.id for location, _settings in configurable_locations(actor)})
+        if booked is not None:
+            day = datetime.fromisoformat(booked["start"]).astimezone(BERLIN).date()
+            add_closure(actor, booked["location"], ClosureData(first_day=day, reason="Fuzz"))
     # mail_admin.requeue is shown for a message the delivery gave up on. Only the delivery sets "failed" (after
     # MAIL_MAX_ATTEMPTS); the seed marks one message so, as an exhausted relay would have left it.
     message = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id).limit(1)).first()

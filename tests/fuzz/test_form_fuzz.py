@@ -122,7 +122,7 @@ def forms(fuzz_world):
         return client
 
     with app.app_context():
-        rows_for_unreached_forms(DEMO_DOMAIN)
+        rows_for_unreached_forms(DEMO_DOMAIN, app.test_client())
         mailed = mailed_paths()
     crawler = Crawler(app, make_client, PERSONS, {None: mailed})
     found = crawler.run()
