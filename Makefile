@@ -57,17 +57,17 @@ lint: install-dev ## ruff, ruff format --check, mypy
 	$(BIN)/mypy
 
 test-sqlite: install-dev ## The suite on SQLite
-	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not e2e"
+	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e"
 
 test-postgresql: install-dev ## The suite on PostgreSQL (TEST_DATABASE_URL); required when CI=true
 	@if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
-	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not e2e"; \
+	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e"; \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
 	else echo "SKIPPED: PostgreSQL not reachable at $$TEST_DATABASE_URL"; fi
 
 test-e2e: install-dev assets ## Browser tests and accessibility scans in headless Chromium (the booking journey on PostgreSQL too); required when CI=true
 	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
-	  STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m e2e && \
+	  STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m e2e && \
 	  if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
 	    STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n 0 -m e2e tests/e2e/test_appointments_booking.py; \
 	  elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
@@ -76,9 +76,9 @@ test-e2e: install-dev assets ## Browser tests and accessibility scans in headles
 	else echo "SKIPPED: Chromium not found (apt-get install chromium)"; fi
 
 test-fuzz: install-dev ## Only the fuzz stage (tests/fuzz, also part of test-sqlite/-postgresql); FUZZ_EXAMPLES=200 digs deeper
-	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m fuzz
+	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m fuzz
 	@if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
-	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m fuzz; \
+	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m fuzz; \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
 	else echo "SKIPPED: PostgreSQL not reachable at $$TEST_DATABASE_URL"; fi
 

@@ -18,7 +18,8 @@ from tests.fuzz.routes import form_endpoints
 from tests.fuzz.seed import book_appointment, mailed_paths, rows_for_unreached_forms
 from tests.fuzz.values import form_data
 
-pytestmark = pytest.mark.fuzz
+# One worker crawls and fuzzes the forms: a second would repeat the crawl (minutes) for its share of the routes.
+pytestmark = [pytest.mark.fuzz, pytest.mark.xdist_group("fuzz_forms")]
 
 PERSONS = [
     None,
