@@ -29,6 +29,7 @@ from appointments.services import (
     antiabuse,
     availability,
     captcha,
+    case_links,
     catalogue,
     fee_payments,
     fees,
@@ -126,6 +127,12 @@ def book_services():
     preselect = request.args.get("leistung", type=int)
     if request.method == "GET" and not chosen and any(s.id == preselect for s in offered):
         chosen = {preselect: 1}
+    if request.method == "GET" and ("leistung" in request.args or "fall" in request.args):
+        # Coming from another service's page: the appointment is for that case (?fall=permit:ID), if it is the
+        # booker's own, or for none; a link kept from an earlier, unfinished visit does not carry over.
+        link = case_links.resolve(current_actor(), request.args.get("fall"))
+        state = {key: value for key, value in state.items() if key != "case"} | ({"case": link.key} if link else {})
+        _save(state)
     form = forms.services_form(choices, chosen)
     error = _pending_error("services") or _pending_error("service")
     if error:
@@ -321,6 +328,7 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
         "phone": state.get("phone"),
         # Acting for a business: the booking will belong to it (the check page says so).
         "organisation": organisations.acting_organisation(),
+        "case": case_links.resolve(current_actor(), state.get("case")),
         # The fee (None: none, or payments off): the total, what each service costs, the refund policy.
         "fee": quote,
         "fee_lines": [(names.get(line.service_id, "?"), line.quantity, line.amount_cents) for line in quote.lines]
@@ -391,6 +399,7 @@ def _hold(state: dict[str, Any], start: datetime | None, captcha: str | None):
             # The form asks whenever there is a fee; a fee that appeared after the page was shown is paid
             # at the desk rather than refused.
             payment=state.get("payment"),
+            case_key=state.get("case"),
         )
     except SlotTaken as taken:
         return _taken_page(state, taken)
@@ -524,5 +533,7 @@ def booking_details(found: Any, facts: bool = False) -> dict[str, Any]:
         "location": locations.get(found.location_id),
         "minutes": int((found.ends_at - found.starts_at).total_seconds() // 60),
         "organisation": my_bookings.organisation_of(found),
+        # Shown to the booker only: the resolver answers for the person who may see the case.
+        "case": case_links.resolve(current_actor(), found.case_key) if found.case_key else None,
         "facts": catalogue.service_facts(item.catalogue_service_id for item in found.items) if facts else [],
     }

@@ -118,5 +118,4 @@ def advice_service_id() -> int | None:
     """The catalogue id of the building authority's advisory appointment, where it is bookable."""
     from appointments.services import catalogue
 
-    name = current_app.config["BUILDING_ADVICE_SERVICE"]
-    return next((s.id for s in catalogue.offered_services() if s.name == name), None)
+    return catalogue.bookable_service_named(current_app.config["BUILDING_ADVICE_SERVICE"])

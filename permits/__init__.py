@@ -63,6 +63,15 @@ def register(app: Flask) -> None:
             SERVICE,
         ),
     )
+    declare_setting(
+        app,
+        Setting(
+            "PERMITS_ADVICE_SERVICE",
+            "Beratung Sondernutzung",
+            "Catalogue name of the advisory appointment the application pages offer to book for the case",
+            SERVICE,
+        ),
+    )
     declare_scope(app, Scope("permits", _l("Sondernutzung: eigene Anträge, Fallliste der Sachbearbeitung"), SERVICE))
     register_prefix(app, REFERENCE_PREFIX, service=SERVICE, description="Sondernutzungserlaubnis")
     from permits.attachments import register_access_rules
@@ -70,6 +79,9 @@ def register(app: Flask) -> None:
 
     register_access_rules()  # the department's clerks read the documents attached to its cases
     fee_payments.register(app)  # a paid fee notice puts the permit in force
+    from permits.services import advice
+
+    advice.register(app)  # advisory appointments can be booked for a case
     from permits import cli
 
     app.cli.add_command(cli.permits_cli)

@@ -25,6 +25,7 @@ from permits import attachments, forms, history, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import DocumentKind, PermitApplication, PermitState
 from permits.services import (
+    advice,
     applications,
     catalogue,
     consultation,
@@ -273,6 +274,7 @@ def _case_page(application: PermitApplication, upload_form: forms.UploadForm, st
         once_only=consultation.once_only_offer(current_actor(), application),
         payment_path=fee_payments.payment_path(application),
         document_labels=DOCUMENT_LABELS,
+        advice=advice.for_applicant(application),
     ), status
 
 

@@ -20,7 +20,7 @@ from wtforms.fields import SelectChoice
 from permits import attachments, forms
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import PermitApplication, PermitState
-from permits.services import applications, catalogue, quotes, validation
+from permits.services import advice, applications, catalogue, quotes, validation
 from permits.services.form_data import data_from
 from permits.views import bp, draft_fee, load, metres, put_errors, take_upload
 from portal import access
@@ -186,6 +186,7 @@ def task_list(public_id: str):
         status_badge=STATUS_BADGE,
         open_count=sum(1 for _s, status in rows if status in (OPEN, BLOCKED)),
         fee=draft_fee(application),
+        advice=advice.for_applicant(application),
     )
 
 

@@ -15,7 +15,7 @@ from wtforms.fields import SelectChoice
 from permits import desk_forms, rules
 from permits.errors import PermitError, PermitInvalid, PermitNotFound
 from permits.models import PermitApplication, PermitState
-from permits.services import consultation, desk, fee_payments, statements
+from permits.services import advice, consultation, desk, fee_payments, statements
 from permits.views import STATE_TEXT, put_errors
 from portal import access
 from portal.actors import current_actor
@@ -78,6 +78,7 @@ def _page(
         payment_path=fee_payments.payment_path(application),
         may_consult=application.state in consultation.CONSULTABLE,
         consultation=consultation_result,
+        advice_bookings=advice.for_officer(application),
     ), status
 
 

@@ -28,7 +28,15 @@ from appointments.models import (
     LocationSettings,
     SeatClaim,
 )
-from appointments.services import antiabuse, availability, booking_mail, booking_rows, booking_seats, fee_payments
+from appointments.services import (
+    antiabuse,
+    availability,
+    booking_mail,
+    booking_rows,
+    booking_seats,
+    case_links,
+    fee_payments,
+)
 from appointments.services.booking_input import clean_contact
 from appointments.services.events import on_seats_freed
 from portal.actors import SYSTEM, Actor
@@ -114,13 +122,15 @@ def hold_booking(
     user_id: int | None = None,
     captcha: str | None = None,
     payment: str | None = None,
+    case_key: str | None = None,
     now: datetime | None = None,
 ) -> HeldBooking:
     """Hold a seat at `start` for the visit `items` and mail the citizen (confirm link, manage link, ICS).
 
     When the services carry a fee (and the payments service is on), `payment` says how it is paid: "online"
     makes the payment order in this same transaction, "counter" (or None) leaves it to the desk; see
-    fee_payments.attach_fee.
+    fee_payments.attach_fee. `case_key` links the booking to a case of another service the booker may see
+    (services/case_links.py), such as the advisory appointment for a permit application.
 
     BookingError names the field that is wrong; SlotTaken says the seat went to someone else. In both cases
     nothing is held: no booking, no claim, no payment order, no mail.
@@ -135,6 +145,8 @@ def hold_booking(
     # Booked while acting for a business: the booking belongs to it (current_actor re-checks the membership).
     organisation_id = actor.organisation_id if online and actor.user is not None else None
     items = [(int(service_id), int(quantity)) for service_id, quantity in items]
+    if case_key is not None and (not online or case_links.resolve(actor, case_key) is None):
+        raise BookingError("case", _("Der Antrag, zu dem der Termin gehören soll, ist nicht Ihrer."), "invalid")
     start = as_utc(start) if start.tzinfo else start  # check_bookable refuses naive times with a field error
     token = secrets.token_urlsafe(32)
     try:
@@ -163,6 +175,7 @@ def hold_booking(
                 confirm_by=confirm_by,
                 confirmed_at=None if confirm_by else now,
             )
+            booking.case_key = case_key
             units = availability.claim_units(location_id, start, duration)
             seat, released = booking_seats.claim_seat(
                 booking, units, booking_seats.seats_for(settings, str(kind)), now=now, expires_at=confirm_by
@@ -186,6 +199,7 @@ def hold_booking(
                 ),
                 items=[[service_id, quantity] for service_id, quantity in items],
                 **({"organisation_id": organisation_id} if organisation_id is not None else {}),
+                **({"case": case_key} if case_key is not None else {}),
                 **({"fee_cents": fee.amount_cents, "payment": fee.method} if fee is not None else {}),
             )
             booking_mail.send(

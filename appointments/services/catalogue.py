@@ -79,6 +79,14 @@ def _offered() -> sa.Select:
     )
 
 
+def bookable_service_named(name: str) -> int | None:
+    """The id of the catalogue service with this (German, configured) name where it is bookable somewhere; other
+    services link to it, e.g. the building authority's advisory appointment."""
+    return db.session.scalar(
+        _offered().with_only_columns(CatalogueService.id).where(CatalogueService.name == name).limit(1)
+    )
+
+
 def offered_services() -> list[ServiceOffer]:
     """Every service bookable somewhere, by name, with its locations and durations there (one query)."""
     rows = db.session.execute(

@@ -43,6 +43,19 @@ def _open_day(page: Page, day) -> None:
     link.click()
 
 
+def to_check_page(page: Page, location: str, day, time_label: str, name: str, email: str) -> None:
+    """From the service choice with the services ticked: location → day → time → details, to the check page."""
+    submit_main_form(page)
+    page.get_by_label(location, exact=False).check()
+    submit_main_form(page)
+    _open_day(page, day)
+    page.get_by_label(time_label).check()
+    submit_main_form(page)
+    page.fill("#name", name)
+    page.fill("#email", email)
+    submit_main_form(page)
+
+
 def _book(page: Page, live: LiveServer, location: str, scan, before_sending=None) -> str:
     """services → location → day → time → details → check → booked; returns the reference.
 

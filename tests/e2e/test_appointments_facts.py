@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from portal.extensions import db
 from tests.appointments.web.builders import make_offers, open_tuesday
 from tests.e2e.helpers import LiveServer, assert_accessible, goto, sign_in, submit_main_form
-from tests.e2e.test_appointments_booking import _open_day
+from tests.e2e.test_appointments_booking import to_check_page
 
 pytestmark = pytest.mark.e2e
 
@@ -55,15 +55,7 @@ def test_a_signed_in_citizen_sees_fee_and_what_to_bring_and_is_booked_at_once(
     page.screenshot(path=f"/tmp/e2e-facts-services-{name}.png", full_page=True)
 
     checkbox.check()
-    submit_main_form(page)
-    page.get_by_label("Bürgerbüro Mitte", exact=False).check()
-    submit_main_form(page)
-    _open_day(page, open_tuesday())
-    page.get_by_label("09:00 Uhr").check()
-    submit_main_form(page)
-    page.fill("#name", "Anna Beispiel")
-    page.fill("#email", "anna@example.org")
-    submit_main_form(page)
+    to_check_page(page, "Bürgerbüro Mitte", open_tuesday(), "09:00 Uhr", "Anna Beispiel", "anna@example.org")
     submit_main_form(page)
     page.wait_for_url("**/termine/buchen/gebucht")
 

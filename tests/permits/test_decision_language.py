@@ -48,3 +48,27 @@ def test_a_german_applicant_gets_german_documents_even_from_an_english_speaking_
     assert "Sondernutzungserlaubnis" in permit and "Nebenbestimmungen" in permit and "01.06.2026" in permit
     notice = _text(world, application, "fee_notice")
     assert "39,40 €" in notice and "Verwaltungsgebühr" in notice and "Sondernutzungsgebühr" in notice
+
+
+def _refused(world, reasons="Die Feuerwehrzufahrt wäre versperrt."):
+    actor = world.applicant_actor
+    application = desk.accept(world.officer_actor, applications.submit(actor, make_draft(actor), today=TODAY))
+    return desk.refuse(world.officer_actor, application, reasons)
+
+
+def test_an_english_applicant_gets_the_refusal_in_english_with_the_clerks_reasons(world):
+    world.applicant.language = "en"
+    db.session.commit()
+    with force_locale("de"):
+        application = _refused(world)
+    refusal = _text(world, application, "refusal")
+    assert "Refusal notice" in refusal and f"Refusal of application {application.reference}" in refusal
+    assert "Die Feuerwehrzufahrt wäre versperrt." in refusal  # the reasons as the clerk wrote them
+    assert "objection" in refusal and "Widerspruch" not in refusal and "Ablehnungsbescheid" not in refusal
+
+
+def test_a_german_applicant_gets_the_refusal_in_german(world):
+    with force_locale("en"):
+        application = _refused(world)
+    refusal = _text(world, application, "refusal")
+    assert "Ablehnungsbescheid" in refusal and "Widerspruch" in refusal and "Refusal" not in refusal
