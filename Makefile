@@ -8,6 +8,9 @@ export FLASK_APP := wsgi
 TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 PYTEST_WORKERS ?= auto
+# --dist loadscope: a module's tests run on one worker, so a module-scoped fixture (the fuzz stage's form crawl
+# takes minutes) is built once, not once per worker. (xdist_group marks would be finer, but xdist 3.8 cannot
+# rename node ids under pytest 9, so --dist loadgroup groups nothing.)
 
 .PHONY: help run test install install-dev assets translations messages migrate demo lint test-sqlite test-postgresql test-e2e test-fuzz benchmark clean
 
@@ -57,17 +60,17 @@ lint: install-dev ## ruff, ruff format --check, mypy
 	$(BIN)/mypy
 
 test-sqlite: install-dev ## The suite on SQLite
-	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e"
+	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope -m "not e2e"
 
 test-postgresql: install-dev ## The suite on PostgreSQL (TEST_DATABASE_URL); required when CI=true
 	@if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
-	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e"; \
+	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope -m "not e2e"; \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
 	else echo "SKIPPED: PostgreSQL not reachable at $$TEST_DATABASE_URL"; fi
 
 test-e2e: install-dev assets ## Browser tests and accessibility scans in headless Chromium (the booking journey on PostgreSQL too); required when CI=true
 	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
-	  STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m e2e && \
+	  STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope -m e2e && \
 	  if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
 	    STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n 0 -m e2e tests/e2e/test_appointments_booking.py; \
 	  elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
@@ -76,9 +79,9 @@ test-e2e: install-dev assets ## Browser tests and accessibility scans in headles
 	else echo "SKIPPED: Chromium not found (apt-get install chromium)"; fi
 
 test-fuzz: install-dev ## Only the fuzz stage (tests/fuzz, also part of test-sqlite/-postgresql); FUZZ_EXAMPLES=200 digs deeper
-	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m fuzz
+	STADTPORTAL_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope -m fuzz
 	@if $(PY) -c "import sqlalchemy as sa, os; sa.create_engine(os.environ['TEST_DATABASE_URL']).connect().close()" 2>/dev/null; then \
-	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m fuzz; \
+	  STADTPORTAL_TEST_DB=postgresql $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope -m fuzz; \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $$TEST_DATABASE_URL is not reachable, and CI=true requires it" >&2; exit 1; \
 	else echo "SKIPPED: PostgreSQL not reachable at $$TEST_DATABASE_URL"; fi
 

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +35,7 @@ class Visitor:
     name: str
     service: str
     minutes_from_now: int  # the appointment's start, relative to now (rounded to ten minutes)
-    state: str  # served, no_show, called, waiting, walk_in, upcoming
+    state: str  # served, no_show, called, waiting, walk_in, late, upcoming
     walk_in: bool = False
 
     @property
@@ -55,6 +55,7 @@ DAY = [
     Visitor("Piotr Nowak", "Personalausweis beantragen", -20, "called"),
     Visitor("Marie Schulz", "Meldebescheinigung", -10, "waiting"),
     Visitor("Karl Richter", "Reisepass beantragen", 0, "waiting"),
+    Visitor("Thomas Krüger", "Meldebescheinigung", -5, "late"),  # due, not here yet: the desk offers "no-show"
     Visitor("Gisela Meier", "Meldebescheinigung", -5, "walk_in", walk_in=True),
     Visitor("Sofia Rossi", "Personalausweis beantragen", 30, "upcoming"),
     Visitor("Hannah Wagner", "Reisepass beantragen", 60, "upcoming"),
@@ -86,6 +87,9 @@ def _claim(booking: Booking, counters: int, minutes: int) -> None:
 def _visitor(location: Location, counters: list[str], visitor: Visitor, service: CatalogueService, number: int):
     now = utcnow()
     start = _rounded_now() + timedelta(minutes=visitor.minutes_from_now)
+    if visitor.state == "late":  # due already, yet today even just after midnight
+        midnight = datetime.combine(now.astimezone(BERLIN).date(), datetime.min.time(), tzinfo=BERLIN)
+        start = max(start, midnight.astimezone(UTC))
     booking = add_booking(
         location_id=location.id,
         items=[(service.id, 1)],

@@ -30,13 +30,17 @@ def _today_at(name: str) -> list[Booking]:
 
 
 @pytest.mark.parametrize("name", ["Bürgerbüro Mitte", "Bürgerbüro Nord"])
-def test_both_buergerbueros_have_a_day_of_served_missed_called_waiting_and_coming_visitors(runner, name):
+def test_both_buergerbueros_have_a_day_of_served_missed_called_waiting_late_and_coming_visitors(runner, name):
     _load(runner)
     day = _today_at(name)
     states = Counter(b.status for b in day)
     assert states["served"] == 2 and states["no_show"] == 1 and states["called"] == 1
     assert states["checked_in"] == 3  # two with an appointment, one without
-    assert states["confirmed"] == 3  # still to come
+    assert states["confirmed"] == 4  # three still to come, one due and not here yet
+    now = utcnow()
+    late = [b for b in day if b.status == "confirmed" and b.starts_at <= now]
+    assert [b.name for b in late] == ["Thomas Krüger"]  # the desk offers "Nicht erschienen" for him
+    assert late[0].starts_at.astimezone(BERLIN).date() == now.astimezone(BERLIN).date()
     today = utcnow().astimezone(BERLIN).date()
     waiting = [b for b in day if b.status in ("checked_in", "called", "served")]
     assert sorted(b.queue_number for b in waiting) == list(range(1, len(waiting) + 1))
@@ -51,4 +55,4 @@ def test_loading_again_adds_no_second_day(runner):
     _load(runner)
     first = len(_today_at("Bürgerbüro Mitte"))
     _load(runner)
-    assert len(_today_at("Bürgerbüro Mitte")) == first == 10
+    assert len(_today_at("Bürgerbüro Mitte")) == first == 11

@@ -220,6 +220,12 @@ class Crawler:
             per_endpoint[key] = per_endpoint.get(key, 0) + 1
             pages += 1
             response = self._get(client, path)
+            if response is not None and response.status_code in (301, 302, 303, 307, 308):
+                # Follow it next: some pages are only reached so (the desk's /schalter/N/ goes to today's day).
+                target = urlsplit(urljoin(path, response.headers.get("Location", "")))
+                if not target.netloc or target.netloc == "localhost":
+                    queue.appendleft((target.path + (f"?{target.query}" if target.query else ""), steps, walked))
+                continue
             if response is None or response.status_code != 200 or response.mimetype != "text/html":
                 continue
             html = response.get_data(as_text=True)

@@ -17,8 +17,7 @@ from tests.fuzz.known import API_FINDINGS
 from tests.fuzz.routes import openapi_document
 from tests.fuzz.seed import book_appointment, real_ids
 
-# One worker builds the API fuzz world: a second would build it again for its share of the operations.
-pytestmark = [pytest.mark.fuzz, pytest.mark.xdist_group("fuzz_api")]
+pytestmark = pytest.mark.fuzz
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 

@@ -18,8 +18,7 @@ from tests.fuzz.routes import form_endpoints
 from tests.fuzz.seed import book_appointment, mailed_paths, rows_for_unreached_forms
 from tests.fuzz.values import form_data
 
-# One worker crawls and fuzzes the forms: a second would repeat the crawl (minutes) for its share of the routes.
-pytestmark = [pytest.mark.fuzz, pytest.mark.xdist_group("fuzz_forms")]
+pytestmark = pytest.mark.fuzz
 
 PERSONS = [
     None,
@@ -44,14 +43,7 @@ UNREACHED: dict[str, str] = {
     "accounts.login_totp": "shown after a password sign-in, which the crawl (signing in by session) never does",
     "accounts.password_reset": MAILED,
     "accounts.verify_email": MAILED,
-    "admin.catalogue_activate": NO_ROW + "an inactive catalogue entry",
-    "admin.invitation_revoke": NO_ROW + "an open staff invitation",
     "appointments.book_nearest": "offered only when the chosen time was taken meanwhile",
-    "appointments.mine_cancel": NO_ROW + "a booking made by a signed-in demo citizen",
-    "appointments.mine_reschedule": NO_ROW + "a booking made by a signed-in demo citizen",
-    "desk.screens_create": "not reached yet: start the department admin's crawl at /schalter/<id>/bildschirme",
-    "desk.screens_revoke": NO_ROW + "a display link",
-    "orgs.withdraw_invitation": NO_ROW + "an open organisation invitation",
     "appointments.reminder_attend": MAILED,
     "appointments.reminder_release": MAILED,
     "appointments.waitlist_accept": MAILED,
@@ -66,17 +58,9 @@ UNREACHED: dict[str, str] = {
     "dataaccess_staff.agreement_submit": NO_ROW + "a draft agreement",
     "dataaccess_staff.breakglass_end": NO_ROW + "an open break-glass session",
     "dataaccess_staff.breakglass_read": NO_ROW + "an open break-glass session",
-    "desk.call_next": NO_ROW + "bookings for today",
-    "desk.check_in": NO_ROW + "bookings for today",
-    "desk.close_day": NO_ROW + "bookings for today",
-    "desk.no_show": NO_ROW + "bookings for today",
-    "desk.served": NO_ROW + "bookings for today",
-    "desk.walk_in": NO_ROW + "the desk open today",
     "me.revoke_other_sessions": "shown only with a second session (reached or not, depending on the crawl's order)",
     "me.revoke_session": "shown only with a second session (reached or not, depending on the crawl's order)",
     "me.disable_totp": "shown only to a person with two-factor sign-in set up by themselves",
-    "orgs.remove_member": NO_ROW + "a second member",
-    "orgs.transfer_ownership": NO_ROW + "a second member",
     "pages.set_language": "the language switch is a link (GET); the POST form is kept for old pages",
     "participation_answers.progress": NO_ROW + "an accepted proposal of a consultation the manager runs",
     "participation_draft.comment": "the draft is commentable only in a phase the demo data starts in two weeks",
