@@ -113,10 +113,12 @@ def rows_for_unreached_forms(demo_domain: str, client) -> None:
             day = datetime.fromisoformat(booked["start"]).astimezone(BERLIN).date()
             add_closure(actor, booked["location"], ClosureData(first_day=day, reason="Fuzz"))
     from tests.fuzz.seed_dataaccess import dataaccess_rows
+    from tests.fuzz.seed_participation import participation_rows
     from tests.fuzz.seed_people import people_rows
     from tests.fuzz.seed_permits import permit_cases
 
     permit_cases(demo_domain)
+    participation_rows(demo_domain)
     people_rows(demo_domain)
     dataaccess_rows(demo_domain)
     # mail_admin.requeue is shown for a message the delivery gave up on. Only the delivery sets "failed" (after
