@@ -112,7 +112,7 @@ def rows_for_unreached_forms(demo_domain: str, client) -> None:
         if booked is not None:
             day = datetime.fromisoformat(booked["start"]).astimezone(BERLIN).date()
             add_closure(actor, booked["location"], ClosureData(first_day=day, reason="Fuzz"))
-    from tests.fuzz.seed_dataaccess import dataaccess_rows
+    from tests.fuzz.seed_dataaccess import bank_statement_rows, dataaccess_rows
     from tests.fuzz.seed_mail import mailed_rows
     from tests.fuzz.seed_participation import participation_rows
     from tests.fuzz.seed_people import people_rows
@@ -122,6 +122,7 @@ def rows_for_unreached_forms(demo_domain: str, client) -> None:
     participation_rows(demo_domain)
     people_rows(demo_domain)
     dataaccess_rows(demo_domain)
+    bank_statement_rows(demo_domain)
     mailed_rows(demo_domain)
     # mail_admin.requeue is shown for a message the delivery gave up on. Only the delivery sets "failed" (after
     # MAIL_MAX_ATTEMPTS); the seed marks one message so, as an exhausted relay would have left it.

@@ -1,6 +1,7 @@
-"""Data-access rows the demo data lacks, so the form crawl reaches the buttons acting on them (issue 11: shrink
-UNREACHED): a draft version of an agreement, a submitted one waiting for its two approvals, an open emergency
-access (break-glass) and an ended one waiting for the dpo's review. Made through the services, each audited."""
+"""Data-access and treasury rows the demo data lacks, so the form crawl reaches the buttons acting on them (issue
+11: shrink UNREACHED): a draft version of an agreement, a submitted one waiting for its two approvals, an open
+emergency access (break-glass) and an ended one waiting for the dpo's review; bank statement lines no payment
+matched. Made through the services, each audited."""
 
 from __future__ import annotations
 
@@ -64,3 +65,20 @@ def _emergency_accesses(official: Actor) -> None:
         for reason in ("Vermisste Person, Angehörige gesucht", "Unfall auf der Baustelle, Halter gesucht")
     ]
     breakglass.end_session(official, opened[1].id)
+
+
+def bank_statement_rows(demo_domain: str) -> None:
+    """payments_reconciliation.assign and mark_returned need a credit the import could not match: the treasury
+    imports a day's statement (the online banking's CSV) with two transfers naming no Kassenzeichen."""
+    from payments.services import statements
+
+    treasurer = _user(f"kasse@{demo_domain}")
+    if treasurer is None:
+        return
+    header = "Buchungstag;Valuta;Name Zahlungsbeteiligter;IBAN Zahlungsbeteiligter;Verwendungszweck;Betrag;Währung"
+    rows = [
+        '01.12.2026;01.12.2026;Erika Fuzz;DE89370400440532013000;"Gebuehr Container";39,40;EUR',
+        '01.12.2026;01.12.2026;Max Bauherr;DE89370400440532013000;"Sondernutzung Markt";25,00;EUR',
+    ]
+    text = "\r\n".join(["Kontoinhaber;Stadtkasse Musterstadt", "", header, *rows, "Neuer Kontostand;;;;;64,40;EUR"])
+    statements.import_statement(Actor.for_user(treasurer), "umsaetze-fuzz.csv", (text + "\r\n").encode())

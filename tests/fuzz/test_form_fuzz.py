@@ -53,9 +53,8 @@ UNREACHED: dict[str, str] = {
     # The demo's closed consultation has accepted proposals; the crawl follows links and submits no GET form.
     "participation_answers.progress": "an accepted proposal is linked only from the answered list (a GET filter)",
     "participation_manage.phase_new": "its form follows a GET form that chooses the new phase's kind",
+    "payments_reconciliation.assign": "its form follows a GET form that searches the payment by Kassenzeichen",
     "payments.sandbox": "the sandbox payment page is reached by a redirect from a payment, not by a link",
-    "payments_reconciliation.assign": NO_ROW + "an unmatched bank statement line",
-    "payments_reconciliation.mark_returned": NO_ROW + "an unmatched bank statement line",
     "payments_treasury.payout": NO_ROW + "an approved manual refund",
     "payments_treasury.refund_request": "shown on a payment's page only where a refund is still possible",
 }
