@@ -14,7 +14,7 @@ import sys
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -101,10 +101,10 @@ def _plausible(f: Field) -> str:
     return "Erika Fuzz"
 
 
-def read_forms(html: str) -> list[tuple[str, bool, list[Field]]]:
+def read_forms(html: str, method: str = "post") -> list[tuple[str, bool, list[Field]]]:
     found = []
     for form in parse(html).all("form"):
-        if form.attrs.get("method", "get").lower() != "post":
+        if form.attrs.get("method", "get").lower() != method:
             continue
         fields: dict[str, Field] = {}
         for element in _inputs(form):
@@ -232,6 +232,11 @@ class Crawler:
             for action, multipart, fields in read_forms(html):
                 self._found(client, person, path, action, multipart, fields, steps, queue)
             links = []
+            # A GET form (a filter, a choice before the real form) is followed as a person who accepts what it
+            # offers would submit it: some POST forms appear only on the page it leads to.
+            for action, _multipart, fields in read_forms(html, "get"):
+                query = {k: v for k, v in Form("", "", "", None, False, fields).defaults().items() if v}
+                links.append((urlsplit(urljoin(path, action or path)).path + f"?{urlencode(query)}", steps, False))
             for href in _links(html):
                 parts = urlsplit(urljoin(path, href))
                 if not parts.netloc or parts.netloc == "localhost":

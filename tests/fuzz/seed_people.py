@@ -40,6 +40,7 @@ def _people_rows(demo_domain: str) -> None:
         _display_link(Actor.for_user(department_admin))
     if citizen is not None:
         _citizens_booking(citizen)
+        _another_session(citizen)
 
 
 def _second_member(owner: Actor, member: Actor) -> None:
@@ -107,3 +108,12 @@ def _citizens_booking(citizen: User) -> None:
                 user_id=citizen.id,
             )
             return
+
+
+def _another_session(user: User) -> None:
+    """me.revoke_session and me.revoke_other_sessions need a second session: signed in on another device too."""
+    from portal.accounts.sessions import start_session
+
+    with current_app.test_request_context("/", headers={"User-Agent": "Tablet (Fuzz)"}):
+        start_session(user, "password")
+        db.session.commit()
