@@ -83,8 +83,11 @@ def fuzz_world(database_template: str, tmp_path_factory: pytest.TempPathFactory)
                 "FILE_STORAGE_PATH": str(tmp / "files"),
                 "SERVER_NAME": None,
                 "PARTICIPATION_PAGE_CACHE_SECONDS": 0,
-                # Rate limits would answer 429 after a few examples and keep the fuzzer from the code behind them.
+                # Rate limits and sign-in lockouts would answer 429 or "locked" after a few examples and keep the
+                # fuzzer from the code behind them.
                 "RATELIMIT_ENABLED": False,
+                "LOGIN_LOCK_AFTER": 1_000_000,
+                "LOGIN_IP_LOCK_AFTER": 1_000_000,
             },
             env="test",
         )
@@ -131,3 +134,13 @@ def sign_in(client, email: str) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = raw
         session["_fresh"] = True
+
+
+def sign_in_with_password(client, email: str) -> None:
+    """Half a sign-in through the form: the password given, the second factor still asked for."""
+    from portal.demo_data import DEMO_PASSWORD
+    from tests.builders import csrf_from
+
+    token = csrf_from(client.get("/anmelden").get_data(as_text=True))
+    response = client.post("/anmelden", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/anmelden/zwei-faktor"), email

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -154,11 +155,20 @@ def _links(html: str) -> list[str]:
 
 
 class Crawler:
-    def __init__(self, app, make_client, persons: list[str | None], extra_starts: dict[str | None, list[str]]):
+    def __init__(
+        self,
+        app,
+        make_client,
+        persons: list[str | None],
+        extra_starts: dict[str | None, list[str]],
+        only_starts: Collection[str | None] = (),
+    ):
         self.app = app
         self.make_client = make_client
         self.persons = persons
         self.extra_starts = extra_starts
+        # Persons who see only their own start pages (a sign-in half done): their links lead to the public site.
+        self.only_starts = only_starts
         self.adapter = app.url_map.bind("localhost")
         self.forms: dict[str, Form] = {}
         self.errors: list[str] = []
@@ -197,9 +207,9 @@ class Crawler:
 
     def _crawl_pages(self, person: str | None) -> int:
         client = self.make_client(person)
-        queue: deque[tuple[str, list, bool]] = deque(
-            (p, [], False) for p in self.extra_starts.get(person, []) + self.starts()
-        )
+        shallow = person in self.only_starts
+        starts = self.extra_starts.get(person, []) + ([] if shallow else self.starts())
+        queue: deque[tuple[str, list, bool]] = deque((p, [], False) for p in starts)
         seen: set[tuple[str, int]] = set()
         per_endpoint: dict[tuple[str, bool], int] = {}
         pages = 0
@@ -231,6 +241,8 @@ class Crawler:
             html = response.get_data(as_text=True)
             for action, multipart, fields in read_forms(html):
                 self._found(client, person, path, action, multipart, fields, steps, queue)
+            if shallow:
+                continue
             links = []
             # A GET form (a filter, a choice before the real form) is followed as a person who accepts what it
             # offers would submit it: some POST forms appear only on the page it leads to.
@@ -256,8 +268,10 @@ class Crawler:
             return None
 
     def _found(self, client, person, page, action, multipart, fields, steps, queue) -> None:
-        target = urlsplit(urljoin(page, action or page)).path
-        match = self.endpoint(target, "POST")
+        # A form without an action posts to its page, query included (the consent page reads what to ask there).
+        parts = urlsplit(urljoin(page, action or page))
+        match = self.endpoint(parts.path, "POST")
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
         if match is None:
             return
         endpoint = match[0]

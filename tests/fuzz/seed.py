@@ -83,11 +83,13 @@ def real_ids() -> dict[str, list[Any]]:
     }
 
 
-def rows_for_unreached_forms(demo_domain: str, client) -> None:
+def rows_for_unreached_forms(demo_domain: str, client) -> dict[str | None, list[str]]:
     """Rows the demo data lacks, so the crawl reaches the forms acting on them (issue 11: shrink UNREACHED).
 
     Made through the services where one exists (audited like any other change), or the public API with `client`.
-    Call inside an app context.
+    Returns the pages the crawl should start from, by person, besides the site's own start pages: those that only
+    a mail, a redirect or another service links to, or that the crawl's page budget would not get to. Call inside
+    an app context.
     """
     from appointments.services.feeds import create_feed, feed_locations
     from portal.accounts.models import User
@@ -112,17 +114,20 @@ def rows_for_unreached_forms(demo_domain: str, client) -> None:
         if booked is not None:
             day = datetime.fromisoformat(booked["start"]).astimezone(BERLIN).date()
             add_closure(actor, booked["location"], ClosureData(first_day=day, reason="Fuzz"))
-    from tests.fuzz.seed_dataaccess import bank_statement_rows, dataaccess_rows
+    from tests.fuzz.seed_dataaccess import consent_page, dataaccess_rows
     from tests.fuzz.seed_mail import mailed_rows
-    from tests.fuzz.seed_participation import participation_rows
+    from tests.fuzz.seed_participation import answered_proposal, participation_rows
+    from tests.fuzz.seed_payments import payment_rows
     from tests.fuzz.seed_people import people_rows
     from tests.fuzz.seed_permits import permit_cases
 
     permit_cases(demo_domain)
     participation_rows(demo_domain)
-    people_rows(demo_domain)
+    starts: dict[str | None, list[str]] = {}
+    for found in (people_rows(demo_domain), payment_rows(demo_domain), consent_page(demo_domain), answered_proposal()):
+        for person, pages in found.items():
+            starts.setdefault(person, []).extend(pages)
     dataaccess_rows(demo_domain)
-    bank_statement_rows(demo_domain)
     mailed_rows(demo_domain)
     # mail_admin.requeue is shown for a message the delivery gave up on. Only the delivery sets "failed" (after
     # MAIL_MAX_ATTEMPTS); the seed marks one message so, as an exhausted relay would have left it.
@@ -131,3 +136,4 @@ def rows_for_unreached_forms(demo_domain: str, client) -> None:
     if message is not None:
         message.status = "failed"
         db.session.commit()
+    return starts

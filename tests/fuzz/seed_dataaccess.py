@@ -1,7 +1,6 @@
-"""Data-access and treasury rows the demo data lacks, so the form crawl reaches the buttons acting on them (issue
-11: shrink UNREACHED): a draft version of an agreement, a submitted one waiting for its two approvals, an open
-emergency access (break-glass) and an ended one waiting for the dpo's review; bank statement lines no payment
-matched. Made through the services, each audited."""
+"""Data-access rows the demo data lacks, so the form crawl reaches the buttons acting on them (issue 11: shrink
+UNREACHED): a draft version of an agreement, a submitted one waiting for its two approvals, an open emergency
+access (break-glass) and an ended one waiting for the dpo's review. Made through the services, each audited."""
 
 from __future__ import annotations
 
@@ -67,18 +66,28 @@ def _emergency_accesses(official: Actor) -> None:
     breakglass.end_session(official, opened[1].id)
 
 
-def bank_statement_rows(demo_domain: str) -> None:
-    """payments_reconciliation.assign and mark_returned need a credit the import could not match: the treasury
-    imports a day's statement (the online banking's CSV) with two transfers naming no Kassenzeichen."""
-    from payments.services import statements
+def consent_page(demo_domain: str) -> dict[str | None, list[str]]:
+    """dataaccess_citizen.consent is the page a service links to when an agreement reads a person's data only on
+    their own request (a permit application does so for the building agreement, which in the demo needs no
+    request). The demo's fees agreement needs one: the crawl starts the demo citizen there."""
+    from flask import current_app, url_for
 
-    treasurer = _user(f"kasse@{demo_domain}")
-    if treasurer is None:
-        return
-    header = "Buchungstag;Valuta;Name Zahlungsbeteiligter;IBAN Zahlungsbeteiligter;Verwendungszweck;Betrag;Währung"
-    rows = [
-        '01.12.2026;01.12.2026;Erika Fuzz;DE89370400440532013000;"Gebuehr Container";39,40;EUR',
-        '01.12.2026;01.12.2026;Max Bauherr;DE89370400440532013000;"Sondernutzung Markt";25,00;EUR',
-    ]
-    text = "\r\n".join(["Kontoinhaber;Stadtkasse Musterstadt", "", header, *rows, "Neuer Kontostand;;;;;64,40;EUR"])
-    statements.import_statement(Actor.for_user(treasurer), "umsaetze-fuzz.csv", (text + "\r\n").encode())
+    from dataaccess.demo import CASE
+    from dataaccess.models import AccessAgreement, AgreementState
+
+    agreement = db.session.scalar(
+        sa.select(AccessAgreement)
+        .where(
+            AccessAgreement.state == AgreementState.APPROVED.value,
+            AccessAgreement.requires_citizen_request.is_(True),
+        )
+        .order_by(AccessAgreement.id)
+        .limit(1)
+    )
+    if agreement is None or not agreement.purposes:
+        return {}
+    with current_app.test_request_context("/"):
+        page = url_for(
+            "dataaccess_citizen.consent", agreement=agreement.reference, purpose=agreement.purposes[0], case=CASE
+        )
+    return {"buerger": [page]}

@@ -1,7 +1,8 @@
 """Mails the demo data does not send, whose links lead to forms (issue 11: shrink UNREACHED): a password reset, a
-new registration's verification, a reminder with its attend and release links, and a waiting-list entry with its
-leave link. The crawl visits every link in the outbox signed out (seed.mailed_paths); each mail is sent by the
-service that sends it in production."""
+new registration's verification, a reminder with its attend and release links, a waiting-list entry with its
+leave link, and another one offered a free time by the waiting-list job (its accept and decline buttons). The crawl
+visits every link in the outbox signed out (seed.mailed_paths); each mail is sent by the service that sends it in
+production."""
 
 from __future__ import annotations
 
@@ -27,7 +28,14 @@ def _mailed_rows(demo_domain: str) -> None:
     passwords.request_reset(f"buerger@{demo_domain}")
     registration.register("Nora Neu", "nora.neu@example.org", "ein langes Passwort 2026")
     _reminder()
-    _waitlist()
+    offer = _first_offer()
+    if offer is not None:
+        _join(offer, "Otto Angebot", "otto.angebot@example.org")
+        # The job offers every waiting entry the earliest free time: Otto gets an offer, Wanda (below) waits on.
+        from appointments.services import waitlist_offers
+
+        waitlist_offers.run()
+        _join(offer, "Wanda Warteliste", "wanda.warteliste@example.org")
 
 
 def _reminder() -> None:
@@ -37,20 +45,23 @@ def _reminder() -> None:
     reminders.send_reminders()
 
 
-def _waitlist() -> None:
-    """A person on the waiting list of the first bookable service; the confirmation mail has the leave link."""
+def _first_offer():
+    """The first bookable service at an active location."""
     from appointments.models import LocationSettings, OfferedService
-    from appointments.services import waitlist
 
-    offer = db.session.scalars(
+    return db.session.scalars(
         sa.select(OfferedService)
         .join(LocationSettings, LocationSettings.location_id == OfferedService.location_id)
         .where(OfferedService.active.is_(True), LocationSettings.active.is_(True))
         .order_by(OfferedService.id)
         .limit(1)
     ).first()
-    if offer is None:
-        return
+
+
+def _join(offer, name: str, email: str) -> None:
+    """A person on the waiting list of `offer`; the confirmation mail has the leave link."""
+    from appointments.services import waitlist
+
     today = utcnow().astimezone(BERLIN).date()
     waitlist.join_waitlist(
         ANONYMOUS,
@@ -58,6 +69,6 @@ def _waitlist() -> None:
         location_ids=[offer.location_id],
         first_day=today + timedelta(days=1),
         last_day=today + timedelta(days=20),
-        name="Wanda Warteliste",
-        email="wanda.warteliste@example.org",
+        name=name,
+        email=email,
     )

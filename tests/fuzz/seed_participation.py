@@ -124,3 +124,24 @@ def _moderated(actors: dict[str, Actor], department_id: int) -> None:
     appealed = hidden(actors["buerger2"], "Der Bürgermeister soll zurücktreten!")
     moderation_people.appeal(actors["buerger2"], COMMENT_KIND, appealed.id, text="Das gehört zum Platz dazu.")
     moderation_people.block_author(moderator, COMMENT_KIND, appealed.id, days=7, reason="Wiederholt themenfremd.")
+
+
+def answered_proposal() -> dict[str | None, list[str]]:
+    """participation_answers.progress is shown on the answer page of an accepted proposal; the answers list shows
+    the open ones first, and its filter's first choice is not "accepted". The demo's closed consultation has
+    accepted proposals: the crawl starts the platform admin (who manages every consultation) at one of them."""
+    from flask import url_for
+
+    from participation.models import Proposal
+    from participation.models_results import AnswerStatus
+
+    proposal = db.session.scalar(
+        sa.select(Proposal).where(Proposal.answer_status == AnswerStatus.ACCEPTED.value).order_by(Proposal.id).limit(1)
+    )
+    if proposal is None:
+        return {}
+    with current_app.test_request_context("/"):
+        page = url_for(
+            "participation_answers.proposal", consultation_id=proposal.consultation_id, reference=proposal.reference
+        )
+    return {"admin": [page]}

@@ -1,7 +1,8 @@
 """Rows about people the demo data lacks, so the form crawl reaches the buttons acting on them (issue 11: shrink
 UNREACHED): a second member and an open invitation of the demo business, an open staff invitation, an inactive
-catalogue entry, a waiting-room display link, and a booking made by the signed-in demo citizen. Each is made
-through its service, as a person would make it, and audited."""
+catalogue entry, a waiting-room display link, a booking made by the signed-in demo citizen, and two-factor sign-in
+set up by the demo business's owner. Each is made through its service, as a person would make it, and audited.
+Returns the pages the crawl should start from, by person: an invitation link, which only mail carries."""
 
 from __future__ import annotations
 
@@ -23,17 +24,22 @@ def _user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email))
 
 
-def people_rows(demo_domain: str) -> None:
+def people_rows(demo_domain: str) -> dict[str | None, list[str]]:
     """Call inside an app context, after the demo data is loaded."""
     with current_app.test_request_context("/"):  # the mailed links are made with url_for
-        _people_rows(demo_domain)
+        return _people_rows(demo_domain)
 
 
-def _people_rows(demo_domain: str) -> None:
+def _people_rows(demo_domain: str) -> dict[str | None, list[str]]:
     owner, citizen = _user(f"unternehmen@{demo_domain}"), _user(f"buerger@{demo_domain}")
     admin, department_admin = _user(f"admin@{demo_domain}"), _user(f"amtsadmin@{demo_domain}")
+    starts: dict[str | None, list[str]] = {}
     if owner is not None and citizen is not None:
-        _second_member(Actor.for_user(owner), Actor.for_user(citizen))
+        invitation = _second_member(Actor.for_user(owner), Actor.for_user(citizen))
+        if invitation is not None:
+            # accounts.invitation's form is shown to a signed-in person (refused when the address is not theirs).
+            starts["buerger"] = [invitation]
+        _two_factor(Actor.for_user(owner))
     if admin is not None:
         _staff_rows(Actor.for_user(admin))
     if department_admin is not None:
@@ -41,9 +47,10 @@ def _people_rows(demo_domain: str) -> None:
     if citizen is not None:
         _citizens_booking(citizen)
         _another_session(citizen)
+    return starts
 
 
-def _second_member(owner: Actor, member: Actor) -> None:
+def _second_member(owner: Actor, member: Actor) -> str | None:
     """orgs.remove_member and orgs.transfer_ownership need a second member; orgs.withdraw_invitation an open one."""
     from portal.accounts.services import invitations, organisations
     from portal.mail.models import OutboxMessage
@@ -59,6 +66,25 @@ def _second_member(owner: Actor, member: Actor) -> None:
     if found is not None:
         invitations.accept_invitation(member, found.group(1))
     organisations.invite_member(owner, organisation_id, "neues.mitglied@example.org")
+    mail = db.session.scalar(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.recipient == "neues.mitglied@example.org")
+        .order_by(OutboxMessage.id.desc())
+    )
+    found = INVITATION_LINK.search(mail.body_text or "") if mail is not None else None
+    return found.group(0) if found is not None else None
+
+
+def _two_factor(person: Actor) -> None:
+    """me.disable_totp is shown to a person who set up two-factor sign-in themselves (staff must keep theirs);
+    accounts.login_totp follows their password (the crawl's "unternehmen/passwort" signs in so)."""
+    import pyotp
+
+    from portal.accounts.services import totp
+
+    setup = totp.begin_setup(person)
+    if not setup.enabled:
+        totp.confirm_setup(person, pyotp.TOTP(setup.secret).now())
 
 
 def _staff_rows(admin: Actor) -> None:
