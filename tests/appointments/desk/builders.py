@@ -8,9 +8,12 @@ import itertools
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
+import sqlalchemy as sa
+
 from appointments.models import Booking, BookingItem, BookingStatus, LocationSettings, SeatClaim
 from portal.departments.models import CatalogueService, Location
 from portal.extensions import db
+from portal.mail.models import OutboxMessage
 from portal.timeutil import BERLIN, utcnow
 
 _numbers = itertools.count(1)
@@ -69,3 +72,14 @@ def make_booking(
         unit_start += timedelta(minutes=unit)
     db.session.commit()
     return booking
+
+
+def cancelled_by_the_city(bookings: list[Booking], reason: str) -> list[OutboxMessage]:
+    """Asserts what a closed day and a closure's cancellation both do to each booking (cancelled with the reason,
+    the calendar sequence raised, the seats freed); the mails sent."""
+    for booking in bookings:
+        db.session.refresh(booking)
+        assert (booking.status, booking.sequence, booking.cancel_reason) == ("cancelled", 1, reason)
+    claims = sa.select(sa.func.count()).select_from(SeatClaim).where(SeatClaim.booking_id.in_(b.id for b in bookings))
+    assert db.session.scalar(claims) == 0
+    return list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -9,11 +10,12 @@ from icalendar import Calendar
 
 from appointments.models import Booking, Closure, SeatClaim
 from appointments.services import desk as desk_services
+from portal.actors import Actor
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.appointments.desk.builders import make_booking, today_at
-from tests.builders import csrf_from
+from tests.appointments.desk.builders import cancelled_by_the_city, make_booking, today_at
+from tests.builders import csrf_from, make_user
 
 
 def _tomorrow_at(hour: int, minute: int = 0):
@@ -98,3 +100,27 @@ def test_closing_needs_a_reason_and_keeps_the_typed_day(client, desk, sign_in):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 0
     db.session.refresh(booking)
     assert booking.status == "confirmed"
+
+
+def test_a_closed_day_audits_each_booking_with_its_day_mails_those_with_an_address_and_counts_them(app, desk):
+    citizen = make_user("berta@example.org")
+    online = make_booking(desk.location, desk.service, starts_at=_tomorrow_at(9), user_id=citizen.id)
+    by_phone = make_booking(desk.location, desk.service, starts_at=_tomorrow_at(9), email=None, seat=1)
+    day = desk_services.local_day(online.starts_at)
+    with app.test_request_context():
+        assert desk_services.cancel_day(Actor.for_user(desk.admin), desk.location.id, day, " Wasserschaden ") == 2
+
+    [mail] = cancelled_by_the_city([online, by_phone], "Wasserschaden")
+    assert (mail.recipient, mail.subject) == (
+        "berta@example.org",
+        f"Ihr Termin am {day.strftime('%d.%m.%Y')} fällt aus",
+    )
+    [closure] = db.session.scalars(sa.select(Closure))
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "appointment.day_cancelled"))
+    said = {(e.target_type, e.target_id): (e.subject_user_id, json.loads(e.details)) for e in events}
+    on_day = {"location_id": desk.location.id, "day": day.isoformat(), "reason": "Wasserschaden"}
+    assert said == {
+        ("appointment_booking", str(online.id)): (citizen.id, on_day),
+        ("appointment_booking", str(by_phone.id)): (None, on_day),
+        ("appointment_closure", str(closure.id)): (None, {**on_day, "cancelled": 2}),
+    }

@@ -6,13 +6,17 @@ import json
 from datetime import timedelta
 
 import sqlalchemy as sa
+from icalendar import Calendar
 
 from appointments.models import Closure
+from appointments.services import closure_bookings
+from appointments.services.desk import local_day
+from portal.actors import Actor
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.appointments.desk.builders import make_booking, today_at
-from tests.builders import csrf_from
+from tests.appointments.desk.builders import cancelled_by_the_city, make_booking, today_at
+from tests.builders import csrf_from, make_user
 
 
 def _days_ahead(days: int, hour: int):
@@ -74,3 +78,41 @@ def test_clerks_can_neither_see_nor_cancel_a_closure_s_bookings(client, desk, si
     assert client.post(url, data={"csrf_token": csrf_from(page), "reason": "Umzug"}).status_code == 403
     db.session.refresh(inside)
     assert inside.status == "confirmed"
+
+
+def test_cancelling_a_closure_s_bookings_frees_their_seats_sends_the_cancelling_calendar_and_audits_each(app, desk):
+    citizen = make_user("ina@example.org")
+    online = make_booking(desk.location, desk.service, starts_at=_days_ahead(2, 9), email="i@x.org", user_id=citizen.id)
+    by_phone = make_booking(desk.location, desk.service, starts_at=_days_ahead(3, 9), email=None)
+    first, last = online.starts_at.date(), by_phone.starts_at.date()
+    closure = Closure(location_id=desk.location.id, first_day=first, last_day=last, reason="Umzug")
+    db.session.add(closure)
+    db.session.commit()
+    with app.test_request_context():
+        cancelled = closure_bookings.cancel_affected(
+            Actor.for_user(desk.admin), desk.location.id, closure.id, " Umzug  ins\nRathaus "
+        )
+    assert cancelled == 2
+
+    [mail] = cancelled_by_the_city([online, by_phone], "Umzug ins Rathaus")
+    day = local_day(online.starts_at).strftime("%d.%m.%Y")
+    assert (mail.recipient, mail.subject) == ("i@x.org", f"Ihr Termin am {day} fällt aus")
+    assert "Umzug ins Rathaus" in mail.body_text and "/termine/" in mail.body_text
+    [attachment] = mail.attachments
+    calendar = Calendar.from_ical(attachment.data)
+    assert (str(calendar["METHOD"]), str(calendar.events[0]["UID"])) == ("CANCEL", online.uid)
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "appointment.closure_cancelled"))
+    said = {e.target_id: (e.target_type, e.subject_user_id, json.loads(e.details)) for e in events}
+    days = {"location_id": desk.location.id, "first_day": first.isoformat(), "last_day": last.isoformat()}
+    assert said == {
+        str(online.id): (
+            "appointment_booking",
+            citizen.id,
+            {**days, "reason": "Umzug ins Rathaus", "reference": online.reference},
+        ),
+        str(by_phone.id): (
+            "appointment_booking",
+            None,
+            {**days, "reason": "Umzug ins Rathaus", "reference": by_phone.reference},
+        ),
+    }

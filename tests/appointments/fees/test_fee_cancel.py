@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
-from appointments.models import BookingStatus
+from appointments.models import BookingStatus, Closure
 from appointments.services import booking as booking_service
-from appointments.services import desk
+from appointments.services import closure_bookings, desk
 from payments.models import Refund
 from payments.services import attempts, orders
 from payments.services.events import CheckoutEvent, apply_checkout_event
@@ -146,7 +147,20 @@ def test_a_held_booking_released_for_want_of_confirmation_cancels_its_order(clie
     assert payment.status == "withdrawn"
 
 
-def test_a_closed_day_refunds_paid_fees_whatever_the_deadline(client, app):
+def _close_the_day(actor: Actor, location_id: int, day) -> int:
+    return desk.cancel_day(actor, location_id, day, "Wasserschaden")
+
+
+def _cancel_a_closure_s_bookings(actor: Actor, location_id: int, day) -> int:
+    closure = Closure(location_id=location_id, first_day=day, last_day=day, reason="Wasserschaden")
+    db.session.add(closure)
+    db.session.commit()
+    return closure_bookings.cancel_affected(actor, location_id, closure.id, "Wasserschaden")
+
+
+# The city cancels either way: at the desk (a whole day) or after adding a closure (its bookings).
+@pytest.mark.parametrize("close", [_close_the_day, _cancel_a_closure_s_bookings], ids=["desk", "closure"])
+def test_a_closed_day_refunds_paid_fees_whatever_the_deadline(client, app, close):
     offers = make_fee_offers(refund_hours_before=30 * 24)
     day = open_tuesday()
     paid, _done = book(client, offers, berlin(day, 9), (offers.id_card, 1), payment="online", email="a@example.org")
@@ -157,7 +171,7 @@ def test_a_closed_day_refunds_paid_fees_whatever_the_deadline(client, app):
     )
 
     with app.test_request_context():
-        assert desk.cancel_day(Actor.for_user(admin), offers.mitte.id, day, "Wasserschaden") == 2
+        assert close(Actor.for_user(admin), offers.mitte.id, day) == 2
 
     [refund] = _refunds()
     assert (refund.payment.case_reference, refund.amount_cents) == (paid.reference, 3700)
