@@ -21,7 +21,7 @@ from appointments.desk_forms import (
     WalkInForm,
 )
 from appointments.errors import BookingError
-from appointments.services import desk, fees, statistics
+from appointments.services import closure_bookings, desk, fees, statistics
 from portal import access
 from portal.actors import current_actor
 from portal.inputs import parse_int
@@ -240,12 +240,12 @@ def close_day(location_id: int):
         try:
             if form.confirmed.data != "ja":
                 # First who is affected, with the reason as it will be mailed; the day is cancelled on the next send.
-                affected = desk.preview_cancel_day(actor, location_id, closed_day)
+                affected = closure_bookings.preview_cancel_day(actor, location_id, closed_day)
                 form.confirmed.data = "ja"
                 return render_template(
                     "appointments/desk/close_day_check.html", location=location, form=form, affected=affected
                 )
-            count = desk.cancel_day(actor, location_id, closed_day, form.reason.data or "")
+            count = closure_bookings.cancel_day(actor, location_id, closed_day, form.reason.data or "")
         except BookingError as error:
             _show(form, error)
         else:

@@ -2,7 +2,7 @@
 
 Who may act: staff with the clerk or department_admin role in the department owning the location (checked
 against the actor passed in); platform admins everywhere. The waiting-room display is public and shows
-queue numbers and counters only. A department admin may cancel a whole day (a closure) in one go.
+queue numbers and counters only. Cancelling a whole day (a closure) is closure_bookings.py's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -23,25 +22,20 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 import appointments.actions_desk  # noqa: F401  (declares the audit actions)
 from appointments.errors import BookingError
-from appointments.ics import booking_calendar
 from appointments.models import (
-    ACTIVE_STATUSES,
     Booking,
     BookingItem,
     BookingKind,
     BookingStatus,
-    Closure,
     LocationSettings,
     OfferedService,
 )
-from appointments.services import fee_payments, fees
-from appointments.services.booking_seats import free_claims
+from appointments.services import fees
 from appointments.services.qr import qr_svg  # noqa: F401  (re-exported: the desk prints check-in codes)
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.departments.models import CatalogueService, Location
 from portal.extensions import db
-from portal.mail.services import Attachment, enqueue
 from portal.timeutil import BERLIN, as_utc, utcnow
 from portal.transaction import transaction
 
@@ -406,119 +400,3 @@ def call_display(location_id: int, *, now: datetime | None = None) -> CallDispla
     called = [(r.queue_number, r.counter or "") for r in rows if r.status == BookingStatus.CALLED][:DISPLAY_CALLED]
     waiting = sorted(r.queue_number for r in rows if r.status == BookingStatus.CHECKED_IN)
     return CallDisplay(location.name, called, waiting)
-
-
-# --- a closed day ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DayCancellation:
-    """What cancelling a day would do, shown before it is done."""
-
-    bookings: int  # active bookings that day
-    people: int  # persons (a booking's quantity counts several items, but one person comes)
-    without_email: int  # of them, not reachable by mail (booked by phone or at the desk): call them
-
-
-def preview_cancel_day(actor: Actor, location_id: int, day: date, *, now: datetime | None = None) -> DayCancellation:
-    """Who would be affected by `cancel_day`, changing nothing; the same checks as cancel_day."""
-    now = now or utcnow()
-    location, _settings_row = _settings(location_id)
-    if not may_close_days(actor, location):
-        raise Forbidden()
-    if day < local_day(now):
-        raise BookingError("day", str(_l("Vergangene Tage können nicht abgesagt werden.")), "past")
-    start, end = day_bounds(day)
-    rows = db.session.execute(
-        sa.select(Booking.email, sa.func.lower(Booking.name)).where(
-            Booking.location_id == location.id,
-            Booking.starts_at >= start,
-            Booking.starts_at < end,
-            Booking.status.in_(ACTIVE_STATUSES),
-        )
-    ).all()
-    people = {(email or "").lower() or f"name:{name}" for email, name in rows}
-    return DayCancellation(len(rows), len(people), sum(1 for email, _name in rows if not email))
-
-
-def cancel_day(actor: Actor, location_id: int, day: date, reason: str, *, now: datetime | None = None) -> int:
-    """Close a location for a day: every active booking of that day is cancelled and its seats are freed,
-    a Closure is added, each citizen gets a mail with the reason and a link to book again. One transaction.
-    The city cancels, so fees paid online are refunded whatever the deadline, open orders are cancelled.
-    Returns how many bookings were cancelled."""
-    now = now or utcnow()
-    location, _settings_row = _settings(location_id)
-    if not may_close_days(actor, location):
-        raise Forbidden()
-    reason = reason.strip()
-    if not reason:
-        raise BookingError(
-            "reason", str(_l("Geben Sie einen Grund an; er steht in der Nachricht an die Betroffenen.")), "required"
-        )
-    if day < local_day(now):
-        raise BookingError("day", str(_l("Vergangene Tage können nicht abgesagt werden.")), "past")
-    start, end = day_bounds(day)
-    rebook = current_app.config["BASE_URL"].rstrip("/") + url_for("appointments.index")
-    with transaction():
-        # The closure first: from here on the slot search treats the day as closed.
-        closure = Closure(location_id=location.id, first_day=day, last_day=day, reason=reason[:200])
-        db.session.add(closure)
-        db.session.flush()
-        bookings = list(
-            db.session.scalars(
-                sa.select(Booking)
-                .options(selectinload(Booking.items))
-                .where(
-                    Booking.location_id == location.id,
-                    Booking.starts_at >= start,
-                    Booking.starts_at < end,
-                    Booking.status.in_(ACTIVE_STATUSES),
-                )
-                .order_by(Booking.starts_at)
-                .with_for_update()
-            )
-        )
-        for booking in bookings:
-            # No cool-down hold and no waitlist offers: the day is closed, nobody can book these seats.
-            free_claims(booking, hold_until=None)
-            booking.status = BookingStatus.CANCELLED
-            booking.cancelled_at = now
-            booking.cancel_reason = reason[:200]
-            booking.sequence += 1
-        # Every payment order of the day at once, before the first audit event (lock order).
-        settled = fee_payments.settle_cancellations(actor, bookings, by_city=True, now=now)
-        for booking in bookings:
-            audit.record(
-                "appointment.day_cancelled",
-                actor,
-                target=booking,
-                subject_user_id=booking.user_id,
-                location_id=location.id,
-                day=day.isoformat(),
-                reason=reason,
-            )
-            if booking.email:
-                local = as_utc(booking.starts_at).astimezone(BERLIN)
-                enqueue(
-                    booking.email,
-                    _l("Ihr Termin am %(date)s fällt aus", date=local.strftime("%d.%m.%Y")),
-                    "appointment_closed_day",
-                    language=booking.language,
-                    attachments=[Attachment("termin.ics", "text/calendar", booking_calendar(booking, "CANCEL"))],
-                    booking=booking,
-                    location=location,
-                    starts_local=local,
-                    reason=reason,
-                    rebook_link=rebook,
-                    fee=settled.get(booking.id),
-                )
-        audit.record(
-            "appointment.day_cancelled",
-            actor,
-            target=closure,
-            location_id=location.id,
-            day=day.isoformat(),
-            reason=reason,
-            cancelled=len(bookings),
-        )
-    return len(bookings)

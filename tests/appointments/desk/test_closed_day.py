@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from icalendar import Calendar
 
 from appointments.models import Booking, Closure, SeatClaim
+from appointments.services import closure_bookings
 from appointments.services import desk as desk_services
 from portal.actors import Actor
 from portal.audit.models import AuditEvent
@@ -108,7 +109,7 @@ def test_a_closed_day_audits_each_booking_with_its_day_mails_those_with_an_addre
     by_phone = make_booking(desk.location, desk.service, starts_at=_tomorrow_at(9), email=None, seat=1)
     day = desk_services.local_day(online.starts_at)
     with app.test_request_context():
-        assert desk_services.cancel_day(Actor.for_user(desk.admin), desk.location.id, day, " Wasserschaden ") == 2
+        assert closure_bookings.cancel_day(Actor.for_user(desk.admin), desk.location.id, day, " Wasserschaden ") == 2
 
     [mail] = cancelled_by_the_city([online, by_phone], "Wasserschaden")
     assert (mail.recipient, mail.subject) == (

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from appointments.errors import BookingError
 from appointments.models import LocationSettings, SeatClaim
-from appointments.services import availability, config, desk, waitlist
+from appointments.services import availability, closure_bookings, config, waitlist
 from appointments.services.booking import cancel_booking, release_expired, reschedule_booking
 from portal.actors import ANONYMOUS, Actor
 from portal.departments.models import CatalogueService
@@ -193,7 +193,7 @@ def test_closing_a_day_at_the_desk_raises_the_version_and_frees_its_seats(app):
     admin = admin_of(office)
     before = version(office)
     with app.test_request_context():
-        assert desk.cancel_day(admin, office.location.id, day, "Wasserschaden") == 1
+        assert closure_bookings.cancel_day(admin, office.location.id, day, "Wasserschaden") == 1
     assert version(office) > before
     assert availability.free_slots(office.location.id, [(office.service.id, 1)], day, day) == []  # now closed
 

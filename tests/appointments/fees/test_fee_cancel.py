@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from appointments.models import BookingStatus, Closure
 from appointments.services import booking as booking_service
-from appointments.services import closure_bookings, desk
+from appointments.services import closure_bookings
 from payments.models import Refund
 from payments.services import attempts, orders
 from payments.services.events import CheckoutEvent, apply_checkout_event
@@ -148,7 +148,7 @@ def test_a_held_booking_released_for_want_of_confirmation_cancels_its_order(clie
 
 
 def _close_the_day(actor: Actor, location_id: int, day) -> int:
-    return desk.cancel_day(actor, location_id, day, "Wasserschaden")
+    return closure_bookings.cancel_day(actor, location_id, day, "Wasserschaden")
 
 
 def _cancel_a_closure_s_bookings(actor: Actor, location_id: int, day) -> int:
