@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 from appointments.admin_views import CONFIG_ROLES, bp
 from appointments.errors import BookingError
 from appointments.services import closure_bookings as affected_bookings
+from appointments.views import booking_details
 from portal import access
 from portal.actors import current_actor
 
@@ -25,8 +26,6 @@ class CancelClosureForm(FlaskForm):
 
 
 def _page(location_id: int, closure_id: int, form: CancelClosureForm, status: int = 200):
-    from appointments.views_booking import booking_details  # the booking pages import their blueprint first
-
     location, closure, bookings, may_cancel = affected_bookings.affected(current_actor(), location_id, closure_id)
     if not form.is_submitted():
         form.reason.data = closure.reason

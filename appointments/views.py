@@ -12,13 +12,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date, format_datetime
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from appointments.services import availability, catalogue, fees
+from appointments.errors import BookingError
+from appointments.services import availability, case_links, catalogue, fees, my_bookings
 from portal import access
+from portal.actors import current_actor
 from portal.references import format_kassenzeichen
 from portal.timeutil import BERLIN, to_berlin, utcnow
 
@@ -203,6 +205,48 @@ def _last_bookable_day(location_id: int) -> date:
 
 def _open_days(location_id: int, first: date, last: date) -> set[date]:
     return set(availability.opening_days(location_id, first, last))
+
+
+def locations_for(items: list[tuple[int, int]]) -> list[tuple[Any, int]]:
+    """(location, minutes of the visit there) for the locations offering every chosen service."""
+    if not items:
+        return []
+    try:
+        candidates = catalogue.locations_offering(items[0][0])
+    except BookingError:
+        return []
+    found = []
+    for location in candidates:
+        try:
+            found.append((location, availability.duration_for(location.id, items)))
+        except BookingError:
+            continue
+    return found
+
+
+def ics_response(body: bytes, reference: str | None) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="termin-{reference or "stadtportal"}.ics"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def booking_details(found: Any, facts: bool = False) -> dict[str, Any]:
+    """What the citizen sees about a booking: services, location with address, duration; with `facts` also what
+    to bring and what each service costs (one query more, so lists of bookings leave it out)."""
+    names = catalogue.service_names(item.catalogue_service_id for item in found.items)
+    locations = (
+        {loc.id: loc for loc, _m in locations_for([(found.items[0].catalogue_service_id, 1)])} if found.items else {}
+    )
+    return {
+        "services": [(names.get(item.catalogue_service_id, "?"), item.quantity) for item in found.items],
+        "location": locations.get(found.location_id),
+        "minutes": int((found.ends_at - found.starts_at).total_seconds() // 60),
+        "organisation": my_bookings.organisation_of(found),
+        # Shown to the booker only: the resolver answers for the person who may see the case.
+        "case": case_links.resolve(current_actor(), found.case_key) if found.case_key else None,
+        "facts": catalogue.service_facts(item.catalogue_service_id for item in found.items) if facts else [],
+    }
 
 
 @bp.record_once

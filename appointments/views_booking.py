@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from flask import Response, abort, current_app, make_response, redirect, render_template, request, session, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -33,12 +33,21 @@ from appointments.services import (
     catalogue,
     fee_payments,
     fees,
-    my_bookings,
     opening_hours,
     qr,
 )
 from appointments.services import booking as booking_service
-from appointments.views import bp, build_calendar, iso, parse_day, parse_iso, slot_label
+from appointments.views import (
+    booking_details,
+    bp,
+    build_calendar,
+    ics_response,
+    iso,
+    locations_for,
+    parse_day,
+    parse_iso,
+    slot_label,
+)
 from portal import access
 from portal.accounts.services import organisations
 from portal.actors import current_actor
@@ -156,23 +165,6 @@ def book_services():
 # -- step 2: location -----------------------------------------------------------------------------------------
 
 
-def _locations_for(items: list[tuple[int, int]]) -> list[tuple[Any, int]]:
-    """(location, minutes of the visit there) for the locations offering every chosen service."""
-    if not items:
-        return []
-    try:
-        candidates = catalogue.locations_offering(items[0][0])
-    except BookingError:
-        return []
-    found = []
-    for location in candidates:
-        try:
-            found.append((location, availability.duration_for(location.id, items)))
-        except BookingError:
-            continue
-    return found
-
-
 @bp.route("/buchen/standort", methods=["GET", "POST"])
 @access.public
 def book_location():
@@ -180,7 +172,7 @@ def book_location():
     if not state.get("items"):
         return redirect(url_for(".book_services"))
     items = _items(state)
-    locations = _locations_for(items)
+    locations = locations_for(items)
     form = forms.LocationForm(data={"location": state.get("location_id")} if request.method == "GET" else None)
     form.location.choices = [
         (
@@ -316,7 +308,7 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
     items = _items(state)
     names = catalogue.service_names(sid for sid, _qty in items)
     location_id = int(state["location_id"])
-    location = next((loc for loc, _m in _locations_for(items) if loc.id == location_id), None)
+    location = next((loc for loc, _m in locations_for(items) if loc.id == location_id), None)
     quote = fees.quote_items(items)
     return {
         "services": [(names.get(sid, "?"), qty) for sid, qty in items],
@@ -512,28 +504,3 @@ def book_done():
 def book_done_ics():
     found, _token = _done_booking()
     return ics_response(booking_calendar(found, "REQUEST"), found.reference)
-
-
-def ics_response(body: bytes, reference: str | None) -> Response:
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="termin-{reference or "stadtportal"}.ics"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def booking_details(found: Any, facts: bool = False) -> dict[str, Any]:
-    """What the citizen sees about a booking: services, location with address, duration; with `facts` also what
-    to bring and what each service costs (one query more, so lists of bookings leave it out)."""
-    names = catalogue.service_names(item.catalogue_service_id for item in found.items)
-    locations = (
-        {loc.id: loc for loc, _m in _locations_for([(found.items[0].catalogue_service_id, 1)])} if found.items else {}
-    )
-    return {
-        "services": [(names.get(item.catalogue_service_id, "?"), item.quantity) for item in found.items],
-        "location": locations.get(found.location_id),
-        "minutes": int((found.ends_at - found.starts_at).total_seconds() // 60),
-        "organisation": my_bookings.organisation_of(found),
-        # Shown to the booker only: the resolver answers for the person who may see the case.
-        "case": case_links.resolve(current_actor(), found.case_key) if found.case_key else None,
-        "facts": catalogue.service_facts(item.catalogue_service_id for item in found.items) if facts else [],
-    }

@@ -20,8 +20,7 @@ from appointments.ics import booking_calendar
 from appointments.models import ACTIVE_STATUSES, BookingStatus
 from appointments.services import booking as booking_service
 from appointments.services import catalogue, fee_payments, fees, my_bookings, qr
-from appointments.views import bp, build_calendar, iso, long_time, parse_day, parse_iso
-from appointments.views_booking import booking_details, ics_response
+from appointments.views import booking_details, bp, build_calendar, ics_response, iso, long_time, parse_day, parse_iso
 from portal import access
 from portal.actors import current_actor
 from portal.extensions import limiter

@@ -6,8 +6,7 @@ from flask import abort, render_template
 
 from appointments.models import ACTIVE_STATUSES
 from appointments.services import my_bookings
-from appointments.views import bp
-from appointments.views_booking import booking_details
+from appointments.views import booking_details, bp
 from portal import access
 from portal.accounts.services import organisations
 from portal.accounts.services.common import NotAllowedError

@@ -20,8 +20,7 @@ from appointments import waitlist_forms as forms
 from appointments.errors import BookingError, NotFound
 from appointments.models import WaitlistStatus
 from appointments.services import reminders, waitlist
-from appointments.views import bp
-from appointments.views_booking import booking_details
+from appointments.views import booking_details, bp
 from portal import access
 from portal.actors import current_actor
 from portal.extensions import limiter
