@@ -1,6 +1,6 @@
 """HTML routes of the appointments service: the start page and what the booking and manage pages share.
 
-The booking wizard lives in views_booking.py, the pages reached by the mailed links and "Meine Termine" in
+The booking wizard lives in views_booking*.py, the pages reached by the mailed links and "Meine Termine" in
 views_manage.py, the waitlist and reminder answers in views_waitlist.py; they add routes to this blueprint
 and are imported at the end of this module.
 """
@@ -271,6 +271,8 @@ def index():
 
 from appointments import (  # noqa: E402, F401  (routes on the same blueprint)
     views_booking,
+    views_booking_check,
+    views_booking_done,
     views_manage,
     views_org,
     views_waitlist,
