@@ -47,6 +47,7 @@ def temporary_database(server_url: str = SERVER_URL) -> Iterator[str]:
 
     from portal import create_app
     from portal.extensions import db
+    from portal.schema_migrations import init_migrations
 
     name = f"sp_bench_{uuid.uuid4().hex[:10]}"
     server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
@@ -55,6 +56,7 @@ def temporary_database(server_url: str = SERVER_URL) -> Iterator[str]:
     url = re.sub(r"/[^/]*$", f"/{name}", server_url)
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url}, env="test")
+        init_migrations(app)
         with app.app_context():
             upgrade()
             db.engine.dispose()

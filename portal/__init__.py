@@ -89,7 +89,8 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
         observability,
         security,
     )
-    from portal.extensions import csrf, db, limiter, login_manager, migrate
+    from portal.extensions import csrf, db, limiter, login_manager
+    from portal.schema_migrations import MigrationCommands
 
     # A statement's parameters are a citizen's name and e-mail address: never in an exception's text (logs).
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
@@ -97,7 +98,7 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     from portal import connections
 
     connections.init_app(app)
-    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    app.cli.add_command(MigrationCommands(app))
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)

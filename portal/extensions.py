@@ -9,7 +9,6 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -26,17 +25,6 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
-
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
-    """Migrations name plain SQLAlchemy types, so they never import application code."""
-    from portal.models_base import UTCDateTime
-
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
-
-
-migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_item)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()

@@ -49,8 +49,10 @@ def _migrate(url: str) -> None:
     from flask_migrate import upgrade
 
     from portal import create_app
+    from portal.schema_migrations import init_migrations
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url}, env="test")
+    init_migrations(app)
     with app.app_context():
         upgrade()
         from portal.extensions import db

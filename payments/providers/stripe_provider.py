@@ -13,15 +13,16 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, TypeVar
-
-import stripe
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from payments.errors import ProviderError
 from payments.models import AttemptStatus, Payment, PaymentAttempt, Refund
 from payments.providers import Checkout, RemoteRefund, RemoteState
 from portal.references import format_kassenzeichen
 from portal.timeutil import as_utc
+
+if TYPE_CHECKING:
+    import stripe
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ T = TypeVar("T")
 @lru_cache(maxsize=8)
 def _client(api_key: str, api_base: str) -> stripe.StripeClient:
     """One client per key and address, reused so that its HTTP connections are kept alive."""
+    # Imported on first use: the library and its HTTP stacks are about 20 MB of every worker's memory, and most
+    # requests (a booking, a page) never talk to Stripe.
+    import stripe
+
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": api_base} if api_base else None,
@@ -74,6 +79,8 @@ class StripeProvider:
         return cls(client, methods_from(config.get("PAYMENTS_STRIPE_METHODS", "card")))
 
     def _call(self, what: str, request: Callable[[], T]) -> T:
+        import stripe
+
         try:
             return request()
         except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as error:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import stripe
 from flask import current_app
 
 from payments.providers.stripe_provider import CHECKOUT_EVENT_TYPES
@@ -52,6 +51,8 @@ def _verified_event(raw: bytes, signature: str | None) -> dict[str, Any]:
         payload = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookRejected("Der Inhalt ist kein UTF-8.") from None
+    import stripe  # on first use, as in stripe_provider: most workers never receive a webhook
+
     try:
         stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=TOLERANCE_SECONDS)
     except (stripe.SignatureVerificationError, ValueError, TypeError):

@@ -13,13 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import requests
 import sqlalchemy as sa
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, session
 from flask_babel import lazy_gettext as _l
-from joserfc.errors import JoseError
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import sessions
@@ -79,11 +75,28 @@ def _issuer() -> str:
     return str(current_app.config["OIDC_ISSUER"]).rstrip("/")
 
 
+def _provider_errors(*, token: bool = False) -> tuple[type[BaseException], ...]:
+    """What talking to the provider may raise. Authlib, requests and joserfc are imported on first use, like the
+    client: together with urllib3 they are several MB of every worker's memory, and only sign-ins through the
+    provider need them."""
+    import requests
+    from authlib.common.errors import AuthlibBaseError
+
+    errors: tuple[type[BaseException], ...] = (requests.RequestException, AuthlibBaseError, ValueError)
+    if token:
+        from joserfc.errors import JoseError
+
+        errors += (JoseError, KeyError)
+    return errors
+
+
 def _client() -> Any:
     """This app's Authlib client, made on first use (the configuration is only read then)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     client = app.extensions.get(CLIENT_NAME)
     if client is None:
+        from authlib.integrations.flask_client import OAuth
+
         oauth = OAuth(app)
         client = oauth.register(
             "portal",
@@ -110,7 +123,7 @@ def begin(redirect_uri: str, next_url: str | None) -> Any:
         raise OidcError(_l("Die Anmeldung über einen externen Anbieter ist nicht eingerichtet."), "not_configured")
     try:
         response = _client().authorize_redirect(redirect_uri)
-    except (requests.RequestException, AuthlibBaseError, ValueError) as error:
+    except _provider_errors() as error:
         log.warning("oidc: provider unreachable at start: %s", error)
         raise OidcError(
             _l(
@@ -127,7 +140,7 @@ def _fetch_claims() -> dict[str, Any]:
     client = _client()
     try:
         token = client.authorize_access_token()
-    except (requests.RequestException, AuthlibBaseError, JoseError, ValueError, KeyError) as error:
+    except _provider_errors(token=True) as error:
         reason = getattr(error, "error", None) or type(error).__name__
         log.warning("oidc: callback refused: %s", reason)
         if reason == "access_denied":
@@ -146,7 +159,7 @@ def _fetch_claims() -> dict[str, Any]:
         # Some providers keep the address out of the ID token; the userinfo endpoint has it.
         try:
             extra = dict(client.userinfo(token=token))
-        except (requests.RequestException, AuthlibBaseError, ValueError) as error:
+        except _provider_errors() as error:
             log.warning("oidc: userinfo failed: %s", error)
             extra = {}
         if extra.get("sub") == claims["sub"]:

@@ -87,10 +87,12 @@ def test_every_scrape_sums_the_counters_of_all_workers(app, app_config, tmp_path
         for pid in first:
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
+        unanswered = 0  # counted or not: a timeout while a new worker boots on a loaded machine, say
         while not _counter_pids(metrics_dir) - first and time.monotonic() < deadline:
             try:
                 status = _get(base + "/readyz")[0]
             except OSError:  # a connection the killed worker had accepted
+                unanswered += 1
                 time.sleep(0.1)
                 continue
             assert status == 200
@@ -100,7 +102,8 @@ def test_every_scrape_sums_the_counters_of_all_workers(app, app_config, tmp_path
         for _ in range(4):  # before: each scrape showed the count of whichever worker answered it
             status, text = _get(base + "/metrics", auth)
             assert status == 200
-            assert sample(text, "stadtportal_http_requests_total", endpoint="pages.readyz", status="200") == probes
+            counted = sample(text, "stadtportal_http_requests_total", endpoint="pages.readyz", status="200")
+            assert probes <= counted <= probes + unanswered, (counted, probes, unanswered)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

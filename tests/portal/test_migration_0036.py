@@ -7,10 +7,12 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from portal import create_app
+from portal.schema_migrations import init_migrations
 
 
 def test_free_text_hours_become_a_note_only_where_no_structured_hours_exist(tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}"}, env="test")
+    init_migrations(app)
     with app.app_context():
         from portal.extensions import db
 

@@ -40,6 +40,7 @@ def roles() -> Iterator[dict[str, str]]:
     from flask_migrate import upgrade
 
     from portal import create_app
+    from portal.schema_migrations import init_migrations
 
     suffix = uuid.uuid4().hex[:8]
     names = {"database": f"sp_roles_{suffix}", "owner": f"sp_owner_{suffix}", "app": f"sp_app_{suffix}"}
@@ -55,6 +56,7 @@ def roles() -> Iterator[dict[str, str]]:
     try:
         _setup(superuser_url, urls["app"], names["owner"], names["app"])
         app = create_app({"SQLALCHEMY_DATABASE_URI": urls["app"], "DATABASE_MIGRATE_URL": urls["owner"]}, env="test")
+        init_migrations(app)
         with app.app_context():
             upgrade()
             db.engine.dispose()
