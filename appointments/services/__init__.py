@@ -28,5 +28,6 @@ ics.py:
     booking_calendar(booking, method) -> bytes           method "REQUEST" or "CANCEL"
     feed_calendar(location_id, bookings, *, show_names) -> bytes
 
-desk.py (the clerk's desk), config.py (what admins configure), waitlist.py, reminders.py, feeds.py.
+desk.py (the clerk's desk), closure_bookings.py (a day closed at the desk, a closure's bookings: both cancelled by
+one implementation), config.py (what admins configure), waitlist.py, reminders.py, feeds.py.
 """
