@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from participation import cached_pages, rules
+from participation import cached_pages, rules, shared_pages
 from participation.errors import ParticipationError
 from participation.forms import CommentForm, ListFilterForm, ProposalFilterForm, ReplyForm
 from participation.models import MAX_DEPTH, Audience, Consultation, ContributionState, Phase, PhaseKind
@@ -88,10 +88,15 @@ class Possibility:
     refusal: rules.Refusal | None
 
 
+def offered_actions(consultation: Consultation) -> list[str]:
+    """The actions of OFFERED that the consultation's timeline offers at all."""
+    offered = {a for phase in consultation.phases for a in phase.actions}
+    return [a for a in OFFERED if a in offered]
+
+
 def possibilities(actor: Actor, consultation: Consultation) -> list[Possibility]:
     """What the person can do now, for the actions the consultation's timeline offers at all."""
-    offered = {a for phase in consultation.phases for a in phase.actions}
-    refused = rules.refusals(actor, consultation, [a for a in OFFERED if a in offered])
+    refused = rules.refusals(actor, consultation, offered_actions(consultation))
     return [Possibility(action, refusal) for action, refusal in refused.items()]
 
 
@@ -160,8 +165,16 @@ def index():
 @bp.get("/<slug>")
 @access.public
 def consultation(slug: str):
-    found = consultations.get_by_slug(current_actor(), slug)
-    return cached_pages.page(found, lambda: consultation_page(found))
+    actor = current_actor()
+    found = consultations.get_by_slug(actor, slug)
+    if actor.user is None:
+        return cached_pages.page(found, lambda: consultation_page(found))
+    return shared_pages.page(
+        actor,
+        found,
+        lambda: shared_pages.consultation_variant(actor, found, offered_actions(found)),
+        lambda: consultation_page(found),
+    )
 
 
 def consultation_page(
@@ -214,6 +227,7 @@ def consultation_page(
         comment_form=comment_form,
         message=message,
         is_manager=rules.is_manager(actor, consultation.department_id),
+        support_slot=shared_pages.support_slot if shared_pages.marking() else None,
     ), status
 
 
@@ -233,8 +247,19 @@ def proposal_in(consultation: Consultation, reference: str) -> ProposalItem:
 @bp.get("/<slug>/vorschlaege/<reference>")
 @access.public
 def proposal(slug: str, reference: str):
-    consultation = consultations.get_by_slug(current_actor(), slug)
-    return cached_pages.page(consultation, lambda: proposal_page(consultation, proposal_in(consultation, reference)))
+    actor = current_actor()
+    consultation = consultations.get_by_slug(actor, slug)
+    if actor.user is None:
+        return cached_pages.page(
+            consultation, lambda: proposal_page(consultation, proposal_in(consultation, reference))
+        )
+    item = proposal_in(consultation, reference)
+    return shared_pages.page(
+        actor,
+        consultation,
+        lambda: shared_pages.proposal_variant(actor, consultation, item),
+        lambda: proposal_page(consultation, item),
+    )
 
 
 def proposal_page(
