@@ -35,16 +35,6 @@ def register(app: Flask) -> None:
     declare_setting(
         app,
         Setting(
-            "PARTICIPATION_PAGE_CACHE_SECONDS",
-            5,
-            "Seconds a consultation's pages, as rendered for signed-out readers, are reused per worker (0: never)",
-            SERVICE,
-            kind=int,
-        ),
-    )
-    declare_setting(
-        app,
-        Setting(
             "PARTICIPATION_CACHE_URL",
             "",
             "Redis that shares rendered consultation pages, threads and comment API answers between workers and "

@@ -27,8 +27,8 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from participation.models import Consultation
-from participation.page_store import MAX_AGE, page_store
-from participation.services import comments
+from participation.page_store import MAX_AGE, PageStore, page_store
+from participation.services import comments, consultations
 from portal.actors import Actor
 from portal.page_cache import anonymous_request
 from portal.security import csp_nonce
@@ -58,6 +58,23 @@ def page(consultation: Consultation, render: Callable[[], Any]) -> Any:
     if store is None or not anonymous_request():
         return render()
     key = f"page:{consultation.id}:{consultation.cache_token}:{get_locale()}:{request.endpoint}:{request.full_path}"
+    return _kept(store, key, seconds_valid(consultation), render)
+
+
+def listing(render: Callable[[], Any]) -> Any:
+    """The overview of consultations for a signed-out reader, kept under all consultations' tokens (read first)
+    until the next phase starts or ends; anyone else: `render()`."""
+    store = page_store()
+    if store is None or not anonymous_request():
+        return render()
+    now = utcnow()
+    version = consultations.list_version(now)
+    seconds = MAX_AGE if version.next_change is None else (version.next_change - now).total_seconds()
+    key = f"list:{version.key}:{get_locale()}:{request.endpoint}:{request.full_path}"
+    return _kept(store, key, min(MAX_AGE, seconds), render)
+
+
+def _kept(store: PageStore, key: str, seconds: float, render: Callable[[], Any]) -> Any:
     # No ETag here: a 304 would keep the browser's copy with its old CSP nonce, while the headers the 304 brings
     # (merged into the stored ones) carry a new one, and the page's scripts would be blocked.
     body = store.get(key)
@@ -74,7 +91,7 @@ def page(consultation: Consultation, render: Callable[[], Any]) -> Any:
         nonce = g.get("csp_nonce")
         if nonce:
             body = body.replace(nonce.encode(), _slot())
-        store.put(key, body, seconds_valid(consultation))
+        store.put(key, body, seconds)
     return response
 
 

@@ -22,7 +22,7 @@ from participation.models import MAX_DEPTH, Audience, Consultation, Contribution
 from participation.services import answers, comments, consultations, contributions, images, proposals, pseudonyms
 from participation.services.contributions import CommentInContext
 from participation.services.proposals import ProposalItem
-from portal import access, page_cache
+from portal import access
 from portal.actors import Actor, current_actor
 from portal.timeutil import utcnow
 
@@ -137,8 +137,11 @@ def _cursor_page(fetch: Any) -> Any:
 
 @bp.get("/")
 @access.public
-@page_cache.anonymous(setting="PARTICIPATION_PAGE_CACHE_SECONDS")
 def index():
+    return cached_pages.listing(overview_page)
+
+
+def overview_page() -> Any:
     form = ListFilterForm(formdata=request.args)
     districts, topics = consultations.filter_options()
     form.offer(districts, topics)
@@ -316,9 +319,10 @@ def proposal_page(
 
 @bp.get("/kommentare/<int:comment_id>")
 @access.public
-@page_cache.anonymous(setting="PARTICIPATION_PAGE_CACHE_SECONDS")
 def comment(comment_id: int):
-    return comment_page(contributions.get_comment(current_actor(), comment_id))
+    actor = current_actor()
+    consultation = contributions.consultation_of_comment(actor, comment_id)
+    return cached_pages.page(consultation, lambda: comment_page(contributions.get_comment(actor, comment_id)))
 
 
 def comment_page(

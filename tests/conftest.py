@@ -136,9 +136,6 @@ def app_config(database_url: str, tmp_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-key.pem"),
         "SERVER_NAME": None,
-        # Tests look at a consultation's pages right after changing it; tests/participation/test_page_cache.py
-        # switches the cache on.
-        "PARTICIPATION_PAGE_CACHE_SECONDS": 0,
     }
 
 

@@ -7,6 +7,7 @@ is audited); a closed or archived one stays as it was. Publishing needs at least
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from portal.actors import Actor
 from portal.audit import services as audit
 from portal.departments.models import Department
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import as_utc, utcnow
 from portal.transaction import transaction
 
 SUMMARY_MAX = 1000
@@ -269,6 +270,25 @@ def filter_options() -> tuple[list[str], list[str]]:
     )
     topics = db.session.scalars(sa.select(Consultation.topic).where(public, Consultation.topic.is_not(None)).distinct())
     return sorted(d for d in districts if d), sorted(t for t in topics if t)
+
+
+@dataclass(frozen=True)
+class ListVersion:
+    """What the public lists of consultations depend on, read before them (participation.cached_pages)."""
+
+    key: str  # changes with any consultation's cache token, and when one is added or removed
+    next_change: datetime | None  # the next start or end of a phase: a consultation then moves between lists
+
+
+def list_version(now: datetime | None = None) -> ListVersion:
+    """The lists' version (two queries)."""
+    now = now or utcnow()
+    tokens = db.session.execute(sa.select(Consultation.id, Consultation.cache_token).order_by(Consultation.id))
+    digest = hashlib.sha256(";".join(f"{i}:{t}" for i, t in tokens).encode()).hexdigest()[:32]
+    starts = sa.select(sa.func.min(Phase.starts_at)).where(Phase.starts_at > now).scalar_subquery()
+    ends = sa.select(sa.func.min(Phase.ends_at)).where(Phase.ends_at > now).scalar_subquery()
+    ahead = [as_utc(t) for t in db.session.execute(sa.select(starts, ends)).one() if t is not None]
+    return ListVersion(digest, min(ahead, default=None))
 
 
 def get_by_slug(actor: Actor, slug: str) -> Consultation:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
 from participation import rules
@@ -38,6 +39,24 @@ def _is_staff(actor: Actor, consultation: Consultation) -> bool:
     return rules.is_manager(actor, consultation.department_id) or (
         actor.user is not None and actor.token is None and actor.has_role("moderator")
     )
+
+
+def consultation_of_comment(actor: Actor, comment_id: int) -> Consultation:
+    """The consultation a comment belongs to, with its phases, read before the comment itself (its cache token keys
+    the comment's page: participation.cached_pages); 404 where the actor may not see the consultation."""
+    consultation = (
+        db.session.scalars(
+            sa.select(Consultation)
+            .join(Comment, Comment.consultation_id == Consultation.id)
+            .where(Comment.id == comment_id)
+            .options(joinedload(Consultation.phases))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if consultation is None:
+        raise NotFound()
+    return visible_consultation(actor, consultation.id)
 
 
 def get_comment(actor: Actor, comment_id: int) -> CommentInContext:

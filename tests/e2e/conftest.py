@@ -80,7 +80,6 @@ def live_server(database_url: str, smtp_server: Any, tmp_path: Path) -> Iterator
             "SQLALCHEMY_DATABASE_URI": database_url,
             "AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-key.pem"),
             "SERVER_NAME": None,
-            "PARTICIPATION_PAGE_CACHE_SECONDS": 0,  # journeys look at pages right after changing them
             **smtp_server.config(),
         },
         env="test",

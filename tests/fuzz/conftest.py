@@ -82,7 +82,6 @@ def fuzz_world(database_template: str, tmp_path_factory: pytest.TempPathFactory)
                 "AUDIT_SIGNING_KEY_FILE": str(tmp / "audit-key.pem"),
                 "FILE_STORAGE_PATH": str(tmp / "files"),
                 "SERVER_NAME": None,
-                "PARTICIPATION_PAGE_CACHE_SECONDS": 0,
                 # Rate limits and sign-in lockouts would answer 429 or "locked" after a few examples and keep the
                 # fuzzer from the code behind them.
                 "RATELIMIT_ENABLED": False,

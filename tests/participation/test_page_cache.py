@@ -1,24 +1,27 @@
-"""Signed-out readers get a consultation's pages from a short-lived per-worker cache; nobody else does."""
+"""The overview of consultations and a single comment's page are kept for signed-out readers under the
+consultations' cache tokens (participation.cached_pages), like the other pages: a change shows at once."""
 
 from __future__ import annotations
 
+import secrets
+import time
+from datetime import timedelta
+
 import pytest
 
-from portal import page_cache
-from tests.participation.builders import count_queries, make_comment, make_consultation, make_proposal
+from participation import page_store
+from participation.services import moderation
+from tests.participation.builders import actor, count_queries, make_comment, make_consultation, make_proposal
 from tests.portal.audit.helpers import sign_in
 
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "PARTICIPATION_PAGE_CACHE_SECONDS": 5}
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(page_cache.time, "monotonic", lambda: now[0])
-    return now
+    return {
+        **app_config,
+        "PARTICIPATION_CACHE": True,
+        "PARTICIPATION_CACHE_PREFIX": f"test:participation:{secrets.token_hex(4)}",
+    }
 
 
 def _get(client, url):
@@ -28,37 +31,52 @@ def _get(client, url):
     return response.get_data(as_text=True), len(statements)
 
 
-def test_a_new_comment_reaches_signed_out_readers_at_once(client, world, clock):
+def test_the_overview_is_kept_per_filter_until_a_consultation_changes(client, world):
+    consultation = make_consultation(world, title="Ein Verfahren")
+    first, _ = _get(client, "/beteiligung/")
+    again, statements = _get(client, "/beteiligung/")
+    assert again == first and statements == 2  # every consultation's token, and the next phase boundary
+    _, statements = _get(client, "/beteiligung/?stadtteil=Altstadt")
+    assert statements > 2  # another address, another entry
+
+    make_proposal(world, consultation)
+    assert "1 Vorschlag" in _get(client, "/beteiligung/")[0]
+    make_consultation(world, title="Ein zweites Verfahren")
+    assert "Ein zweites Verfahren" in _get(client, "/beteiligung/")[0]
+
+
+def test_the_overview_is_kept_no_longer_than_until_the_next_phase_starts(app, client, world):
+    make_consultation(world, title="Bald", phases=[("proposals", timedelta(seconds=30), timedelta(days=3))])
+    _get(client, "/beteiligung/?liste=demnaechst")
+    entries = page_store.page_store(app).entries
+    (until, _body), *_ = [entry for key, entry in entries.items() if key.startswith("list:")]
+    assert until <= time.time() + 30
+
+
+def test_a_comment_page_is_kept_until_a_reply_or_a_moderation_changes_it(app, client, world):
     consultation = make_consultation(world)
     proposal = make_proposal(world, consultation)
-    url = f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}"
+    comment = make_comment(world, consultation, proposal_id=proposal.id, body="Der erste Gedanke")
+    url = f"/beteiligung/kommentare/{comment.id}"
     first, _ = _get(client, url)
-    assert "Noch ein Gedanke" not in first
-    cached, statements = _get(client, url)
-    assert cached == first and statements == 1  # only the consultation, whose cache token keys the stored page
+    again, statements = _get(client, url)
+    assert again == first and statements == 1  # the consultation with its token
 
-    # The proposal and consultation pages are kept under the consultation's cache token, not for a while
-    # (participation.cached_pages), so a change shows on the next request.
-    make_comment(world, consultation, proposal_id=proposal.id, body="Noch ein Gedanke")
-    fresh, statements = _get(client, url)
-    assert "Noch ein Gedanke" in fresh and statements > 1
+    make_comment(world, consultation, user=world.ben, parent_id=comment.id, body="Eine Antwort darauf")
+    assert "Eine Antwort darauf" in _get(client, url)[0]
+    moderation.hide(actor(world.manager), "comment", comment.id, reason="spam")
+    assert "Der erste Gedanke" not in _get(client, url)[0]
 
 
-def test_the_author_and_other_signed_in_people_see_their_change_at_once(client, world, clock):
+def test_signed_in_people_get_the_comment_page_rendered_for_them(app, world):
     consultation = make_consultation(world)
-    proposal = make_proposal(world, consultation)
-    url = f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}"
-    _get(client, url)  # stored for signed-out readers
-    make_comment(world, consultation, proposal_id=proposal.id, body="Noch ein Gedanke")
-    sign_in(client, world.ben)
-    page, statements = _get(client, url)
-    assert "Noch ein Gedanke" in page and statements > 0
+    comment = make_comment(world, consultation, body="Annas Gedanke")
+    url = f"/beteiligung/kommentare/{comment.id}"
+    nobody, anna = app.test_client(), app.test_client()
+    sign_in(anna, world.anna)
+    assert "Bearbeiten" not in _get(nobody, url)[0]
+    assert "Bearbeiten" in _get(anna, url)[0]
 
 
-def test_the_list_is_stored_per_filter(client, world, clock):
-    make_consultation(world, title="Ein Verfahren")
-    _get(client, "/beteiligung/")
-    _, statements = _get(client, "/beteiligung/?stadtteil=Altstadt")
-    assert statements > 0  # another address, another entry
-    _, statements = _get(client, "/beteiligung/?stadtteil=Altstadt")
-    assert statements == 0
+def test_a_missing_comment_is_404(client, world):
+    assert client.get("/beteiligung/kommentare/987654").status_code == 404
