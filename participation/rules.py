@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from types import EllipsisType
 from typing import Any
 
 import sqlalchemy as sa
@@ -150,12 +151,19 @@ def refusal(actor: Actor, consultation: Consultation, action: str, now: datetime
 
 
 def refusals(
-    actor: Actor, consultation: Consultation, actions: Iterable[str], now: datetime | None = None
+    actor: Actor,
+    consultation: Consultation,
+    actions: Iterable[str],
+    now: datetime | None = None,
+    *,
+    block_ends: datetime | EllipsisType | None = ...,
 ) -> dict[str, Refusal | None]:
     """`refusal` for several actions at once, as a page asks: the person's block and verification are read once,
-    not once per action (each is a query)."""
+    not once per action (each is a query). `block_ends`: the block as the caller read it already (`blocked_until`)."""
     now = now or utcnow()
     person = _Person(actor, now)
+    if block_ends is not ...:
+        person.__dict__["block_ends"] = block_ends  # where the cached_property keeps it
     return {action: _refusal(person, consultation, action, now) for action in actions}
 
 

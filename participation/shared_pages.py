@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Response, current_app, g, get_template_attribute, make_response, request, session
@@ -31,7 +31,7 @@ from participation import rules
 from participation.cached_pages import seconds_valid
 from participation.models import Consultation, ConsultationState, ContributionState
 from participation.page_store import page_store
-from participation.services import comments, proposals, pseudonyms, supports
+from participation.services import supports, viewers
 from participation.services.proposals import ProposalItem
 from portal.accounts.services.organisations import ACTING_KEY
 from portal.actors import Actor
@@ -73,11 +73,15 @@ def _personal(actor: Actor, consultation: Consultation) -> bool:
     )
 
 
-def _common(actor: Actor, refused: dict[str, rules.Refusal | None]) -> str:
+def _variant(actor: Actor, consultation: Consultation, proposal_id: int | None, actions: Iterable[str]) -> str | None:
     assert actor.user is not None
+    facts = viewers.reader_facts(actor.user.id, consultation.id, proposal_id)
+    refused = rules.refusals(actor, consultation, actions, block_ends=facts.block_ends)
+    shows_thread = proposal_id is not None or rules.COMMENT in refused
+    if (facts.wrote_in_thread and shows_thread) or (proposal_id is None and facts.pending_proposal):
+        return None
     answers = ",".join(f"{a}={r.code}:{r}" if r else f"{a}=ok" for a, r in refused.items())
-    named = pseudonyms.get_pseudonym(actor.user.id) is not None
-    return f"staff={int(bool(getattr(actor.user, 'is_staff', False)))};named={int(named)};{answers}"
+    return f"staff={int(facts.staff)};named={int(facts.named)};{answers}"
 
 
 def consultation_variant(actor: Actor, consultation: Consultation, offered: list[str]) -> str | None:
@@ -85,24 +89,15 @@ def consultation_variant(actor: Actor, consultation: Consultation, offered: list
     `offered`: the actions the page asks the rules about."""
     if _personal(actor, consultation):
         return None
-    assert actor.user is not None
-    refused = rules.refusals(actor, consultation, offered)
-    if rules.COMMENT in refused and comments.has_commented(actor.user.id, consultation.id, None):
-        return None
-    if proposals.has_pending(actor.user.id, consultation.id):
-        return None
-    return _common(actor, refused)
+    return _variant(actor, consultation, None, offered)
 
 
 def proposal_variant(actor: Actor, consultation: Consultation, item: ProposalItem) -> str | None:
     """The kind of reader of a proposal's page, None if personal."""
     if _personal(actor, consultation) or item.own or item.proposal.state != ContributionState.PUBLISHED:
         return None
-    assert actor.user is not None
-    if comments.has_commented(actor.user.id, consultation.id, item.proposal.id):
-        return None
-    refused = rules.refusals(actor, consultation, (rules.COMMENT, rules.SUPPORT))
-    return f"supported={int(item.supported)};{_common(actor, refused)}"
+    variant = _variant(actor, consultation, item.proposal.id, (rules.COMMENT, rules.SUPPORT))
+    return None if variant is None else f"supported={int(item.supported)};{variant}"
 
 
 def page(actor: Actor, consultation: Consultation, reader: Callable[[], str | None], render: Callable[[], Any]) -> Any:

@@ -389,9 +389,17 @@ def list_replies(
 def has_commented(user_id: int, consultation_id: int, proposal_id: int | None) -> bool:
     """Whether this person wrote any comment (in any state) in the thread of the proposal (None: the consultation's
     own): their view of it then differs from everyone else's (their pending ones, "Bearbeiten", no "Melden")."""
+    return (
+        db.session.scalar(sa.select(Comment.id).where(*thread_of(user_id, consultation_id, proposal_id)).limit(1))
+        is not None
+    )
+
+
+def thread_of(user_id: int, consultation_id: int, proposal_id: int | None) -> list[Any]:
+    """The conditions for this person's comments in the thread of the proposal (None: the consultation's own)."""
     where = [Comment.author_id == user_id, Comment.consultation_id == consultation_id]
     if proposal_id is None:
         where += [Comment.proposal_id.is_(None), Comment.paragraph_id.is_(None)]
     else:
         where.append(Comment.proposal_id == proposal_id)
-    return db.session.scalar(sa.select(Comment.id).where(*where).limit(1)) is not None
+    return where

@@ -272,23 +272,6 @@ def list_proposals(
     return Page([_item(actor, row) for row in rows], next_cursor)
 
 
-def has_pending(user_id: int, consultation_id: int) -> bool:
-    """Whether this person has a proposal waiting for moderation in the consultation: their list then shows it
-    (to them alone)."""
-    return (
-        db.session.scalar(
-            sa.select(Proposal.id)
-            .where(
-                Proposal.author_id == user_id,
-                Proposal.consultation_id == consultation_id,
-                Proposal.state == ContributionState.PENDING,
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
 def get_proposal(actor: Actor, proposal_id: int) -> ProposalItem:
     """A proposal for its page: published ones for everyone; pending or hidden ones for their author, the
     consultation's managers and moderators (anyone else: 404)."""

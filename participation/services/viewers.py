@@ -1,0 +1,56 @@
+"""What a signed-in reader's view of a consultation's or a proposal's page depends on, beyond the page itself:
+read in one statement, so that a page shared by such readers (participation.shared_pages) costs them little."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from participation.models import ContributionState, Proposal, Pseudonym
+from participation.models_moderation import UserBlock
+from participation.services.comments import thread_of
+from portal.accounts.models import DepartmentMembership, UserRole
+from portal.extensions import db
+from portal.timeutil import as_utc, utcnow
+
+
+@dataclass(frozen=True)
+class ReaderFacts:
+    staff: bool  # the header shows the staff's links (User.is_staff)
+    named: bool  # has a pseudonym: the comment form asks for none
+    block_ends: datetime | None  # a moderation block in force (rules.blocked_until)
+    wrote_in_thread: bool  # a comment of theirs, in any state, in the thread the page shows
+    pending_proposal: bool  # a proposal of theirs waiting for moderation in the consultation (on its list)
+
+
+def reader_facts(
+    user_id: int, consultation_id: int, proposal_id: int | None, now: datetime | None = None
+) -> ReaderFacts:
+    """The facts for the page of the consultation (`proposal_id` None) or of one of its proposals."""
+    now = now or utcnow()
+    row = db.session.execute(
+        sa.select(
+            sa.exists().where(UserRole.user_id == user_id),
+            sa.exists().where(DepartmentMembership.user_id == user_id),
+            sa.exists().where(Pseudonym.user_id == user_id),
+            sa.select(sa.func.max(UserBlock.until))
+            .where(UserBlock.user_id == user_id, UserBlock.lifted_at.is_(None), UserBlock.until > now)
+            .scalar_subquery(),
+            sa.exists().where(*thread_of(user_id, consultation_id, proposal_id)),
+            sa.exists().where(
+                Proposal.author_id == user_id,
+                Proposal.consultation_id == consultation_id,
+                Proposal.state == ContributionState.PENDING,
+            ),
+        )
+    ).one()
+    role, member, named, block_ends, wrote, pending = row
+    return ReaderFacts(
+        bool(role or member),
+        bool(named),
+        as_utc(block_ends) if block_ends is not None else None,
+        bool(wrote),
+        bool(pending),
+    )
