@@ -10,7 +10,7 @@ import secrets
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from participation.services import comments, moderation, moderation_people, supports
+from participation.services import comments, moderation, moderation_people, pseudonyms, supports
 from portal.extensions import db
 from tests.builders import csrf_from
 from tests.participation import builders
@@ -201,3 +201,15 @@ def test_editing_a_comment_shows_to_other_signed_in_readers_at_once(app, world):
     assert "Erste Fassung" in _text(ben, url)
     comments.edit_comment(actor(world.anna), comment.id, body="Zweite Fassung")
     assert "Zweite Fassung" in _text(ben, url)
+
+
+@pytest.mark.parametrize("manager_first", [True, False])
+def test_the_staffs_links_in_the_header_stay_with_staff(app, world, manager_first):
+    consultation = make_consultation(world)
+    proposal = make_proposal(world, consultation)
+    pseudonyms.choose(actor(world.manager), "Mara Planung")  # otherwise her comment form already differs
+    url = f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}"
+    manager, ben = _signed_in(app, world.manager, world.ben)
+    for client in (manager, ben) if manager_first else (ben, manager):
+        _text(client, url)
+    assert "Meine Arbeit" in _text(manager, url) and "Meine Arbeit" not in _text(ben, url)
