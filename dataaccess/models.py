@@ -210,15 +210,19 @@ class AccessAgreement(Model):
         return f"{self.reference} v{self.version}"
 
     def status_on(self, day: date) -> str:
-        """The state as people read it on `day` (Berlin): an approved version is also "not_in_force" before
-        valid_from and "expired" after valid_to."""
-        if self.state != AgreementState.APPROVED:
-            return self.state
-        if day < self.valid_from:
-            return "not_in_force"
-        if day > self.valid_to:
-            return "expired"
-        return self.state
+        """The state as people read it on `day` (Berlin): see `agreement_status`."""
+        return agreement_status(self.state, self.valid_from, self.valid_to, day)
+
+
+def agreement_status(state: str, valid_from: date, valid_to: date, day: date) -> str:
+    """An approved version is also "not_in_force" before valid_from and "expired" after valid_to."""
+    if state != AgreementState.APPROVED:
+        return state
+    if day < valid_from:
+        return "not_in_force"
+    if day > valid_to:
+        return "expired"
+    return state
 
 
 class DatasetRecord(Model):

@@ -58,14 +58,13 @@ from flask_babel import gettext as _
 
 import dataaccess.actions  # noqa: F401  (declares the audit actions)
 from dataaccess.errors import REFUSAL_STATUS, AccessRefused
-from dataaccess.models import AccessAgreement, AccessLog, AccessOutcome, BreakGlassSession
+from dataaccess.models import AccessAgreement, AccessLog, AccessOutcome
 from dataaccess.services import breakglass, citizen_requests, rate_limit
 from dataaccess.services.access_checks import Attempt, Refusal, check, check_breakglass
 from dataaccess.services.records import Subject, fetch_records
 from portal.actors import Actor
 from portal.audit import services as audit
 from portal.audit.models import AuditEvent
-from portal.departments.models import Department
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.transaction import transaction
@@ -203,11 +202,10 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
     """Write the access's audit event and log row (in the caller's transaction), the last statements before its
     commit. The event is queued and chained after the commit; the log row names it by its key."""
     agreement, session, dataset, subject = attempt.agreement, attempt.breakglass, attempt.dataset, attempt.subject
-    assert dataset is not None and subject is not None
-    target: AccessAgreement | BreakGlassSession
+    assert dataset is not None and subject is not None and attempt.consumer_id is not None
     if agreement is not None:
         assert attempt.purpose is not None
-        action, target, consumer = "dataaccess.record_read", agreement, agreement.consumer_department
+        action = "dataaccess.record_read"
         purpose_code = attempt.purpose.code
         details: dict[str, Any] = {
             "agreement": agreement.reference,
@@ -217,18 +215,18 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
         }
     else:
         assert session is not None
-        action, target, consumer = "dataaccess.breakglass_read", session, session.consumer_department
+        action = "dataaccess.breakglass_read"
         purpose_code = breakglass.PURPOSE_CODE
         details = {"breakglass": session.id, "category": session.category}
     event = audit.record(
         action,
         attempt.actor,
-        target=target,
+        **_target(attempt),
         subject_user_id=subject.user_id,
         purpose=attempt.purpose_label,
         legal_basis=attempt.legal_basis,
-        department_id=consumer.id,
-        department=consumer.name,
+        department_id=attempt.consumer_id,
+        department=attempt.consumer_name,
         owner_department_id=dataset.department_id,
         dataset=dataset.key,
         fields=attempt.fields,
@@ -237,7 +235,7 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
         records=len(records),
         **details,
     )
-    log = _log_row(attempt, event.event_key, event.occurred_at, None, len(records))
+    log_id = _log_row(attempt, event.event_key, event.occurred_at, None, len(records))
     return AccessResult(
         agreement=agreement.reference if agreement is not None else "",
         version=agreement.version if agreement is not None else 0,
@@ -247,7 +245,7 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
         case_reference=attempt.case_reference,
         fields=tuple(attempt.fields),
         records=records,
-        log_id=log.id,
+        log_id=log_id,
         audit_event=event.event_key,
         accessed_at=event.occurred_at,
         breakglass=session.id if session is not None else None,
@@ -256,39 +254,49 @@ def _deliver(attempt: Attempt, records: list[dict[str, Any]]) -> AccessResult:
 
 # --- logging ------------------------------------------------------------------------------------------------
 
+# Core, not the ORM: the log row is only written, never read back in the request (the unit of work cost more
+# than the insert itself).
+_INSERT_LOG = sa.insert(AccessLog).returning(AccessLog.id)
+
+
+def _target(attempt: Attempt) -> dict[str, Any]:
+    """The audit event's target: the agreement version (named, so that no flush is needed) or the session."""
+    if attempt.agreement is not None:
+        return {"target_type": AccessAgreement.__tablename__, "target_id": attempt.agreement.id}
+    return {"target": attempt.breakglass}
+
 
 def _log_row(
     attempt: Attempt, event_key: str, occurred_at: datetime, refusal_code: str | None, record_count: int
-) -> AccessLog:
+) -> int:
+    """Write the access-log row; its id."""
     agreement, dataset, actor = attempt.agreement, attempt.dataset, attempt.actor
     subject_user_id, subject_reference = attempt.subject_for_log()
-    log = AccessLog(
-        occurred_at=occurred_at,
-        audit_event_key=event_key,
-        outcome=AccessOutcome.REFUSED.value if refusal_code else AccessOutcome.GRANTED.value,
-        refusal_code=refusal_code,
-        actor_kind=actor.kind,
-        actor_user_id=actor.user.id if actor.user is not None else None,
-        actor_token_id=actor.token.id if actor.token is not None else None,
-        consumer_department_id=attempt.consumer_id,
-        owner_department_id=dataset.department_id if dataset is not None else None,
-        agreement_id=agreement.id if agreement is not None else None,
-        agreement_reference=attempt.logged_agreement,
-        agreement_version=agreement.version if agreement is not None else None,
-        dataset_id=dataset.id if dataset is not None else None,
-        subject_user_id=subject_user_id,
-        subject_reference=subject_reference,
-        fields=attempt.requested_fields(),
-        record_count=record_count,
-        purpose_code=attempt.logged_purpose_code,
-        purpose=attempt.purpose_label,
-        legal_basis=attempt.legal_basis,
-        case_reference=attempt.logged_case_reference,
-        breakglass_id=attempt.breakglass.id if attempt.breakglass is not None else None,
-    )
-    db.session.add(log)
-    db.session.flush()
-    return log
+    row = {
+        "occurred_at": occurred_at,
+        "audit_event_key": event_key,
+        "outcome": AccessOutcome.REFUSED.value if refusal_code else AccessOutcome.GRANTED.value,
+        "refusal_code": refusal_code,
+        "actor_kind": actor.kind,
+        "actor_user_id": actor.user.id if actor.user is not None else None,
+        "actor_token_id": actor.token.id if actor.token is not None else None,
+        "consumer_department_id": attempt.consumer_id,
+        "owner_department_id": dataset.department_id if dataset is not None else None,
+        "agreement_id": agreement.id if agreement is not None else None,
+        "agreement_reference": attempt.logged_agreement,
+        "agreement_version": agreement.version if agreement is not None else None,
+        "dataset_id": dataset.id if dataset is not None else None,
+        "subject_user_id": subject_user_id,
+        "subject_reference": subject_reference,
+        "fields": attempt.requested_fields(),
+        "record_count": record_count,
+        "purpose_code": attempt.logged_purpose_code,
+        "purpose": attempt.purpose_label,
+        "legal_basis": attempt.legal_basis,
+        "case_reference": attempt.logged_case_reference,
+        "breakglass_id": attempt.breakglass.id if attempt.breakglass is not None else None,
+    }
+    return int(db.session.connection().execute(_INSERT_LOG, row).scalar_one())
 
 
 def _log_refusal(attempt: Attempt, refusal: Refusal) -> AccessRefused:
@@ -302,15 +310,14 @@ def _log_refusal(attempt: Attempt, refusal: Refusal) -> AccessRefused:
         known["legal_basis"] = basis
     if (consumer_id := attempt.consumer_id) is not None:
         known["department_id"] = consumer_id
-        consumer = db.session.get(Department, consumer_id)
-        if consumer is not None:
-            known["department"] = consumer.name
+        if attempt.consumer_name is not None:
+            known["department"] = attempt.consumer_name
     if attempt.breakglass is not None:
         known["breakglass"] = attempt.breakglass.id
     event = audit.record(
         "dataaccess.access_refused",
         attempt.actor,
-        target=agreement if agreement is not None else attempt.breakglass,
+        **_target(attempt),
         subject_user_id=subject_user_id,
         outcome="denied",
         reason=refusal.code,
@@ -324,14 +331,14 @@ def _log_refusal(attempt: Attempt, refusal: Refusal) -> AccessRefused:
         subject_reference=subject_reference,
         **known,
     )
-    log = _log_row(attempt, event.event_key, event.occurred_at, refusal.code, 0)
+    log_id = _log_row(attempt, event.event_key, event.occurred_at, refusal.code, 0)
     return AccessRefused(
         field=refusal.field,
         message=refusal.message,
         code=refusal.code,
         status=REFUSAL_STATUS.get(refusal.code) or BREAKGLASS_REFUSAL_STATUS[refusal.code],
         fields=refusal.fields,
-        log_id=log.id,
+        log_id=log_id,
         audit_event=event.event_key,
         retry_after=refusal.retry_after,
     )

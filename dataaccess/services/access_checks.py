@@ -21,16 +21,16 @@ from dataaccess.models import (
     AgreementState,
     BreakGlassSession,
     CitizenRequest,
-    Dataset,
     Purpose,
     SubjectKind,
 )
-from dataaccess.services import breakglass, citizen_requests
-from dataaccess.services.agreement_versions import resolve
+from dataaccess.services import agreement_cache, breakglass, citizen_requests
+from dataaccess.services.agreement_cache import AgreementView, DatasetView
 from dataaccess.services.common import SCOPE, loggable, member_of
 from dataaccess.services.records import Subject, parse_subject
 from portal.accounts.models import User
 from portal.actors import Actor
+from portal.departments.models import Department
 from portal.extensions import db
 from portal.timeutil import to_berlin
 
@@ -55,6 +55,12 @@ class Refusal(Exception):  # noqa: N818 - internal signal, turned into AccessRef
         self.field = field or _FIELD_OF.get(code, "agreement")
 
 
+@dataclass(frozen=True)
+class PurposeFound:
+    code: str
+    label: str  # plain German: the citizen reads it in their log
+
+
 @dataclass
 class Attempt:
     """What is known about an access so far; the refusal log records as much of it as there is."""
@@ -66,10 +72,11 @@ class Attempt:
     raw_fields: Any
     raw_case_reference: Any
     now: datetime  # when the access was asked: the agreement's day and the emergency access's time box
-    agreement: AccessAgreement | None = None
+    agreement: AgreementView | None = None
     admitted: bool = False  # the actor reads for the consuming department
+    consumer_name: str | None = None  # the consuming department's name, read with the look-ups
     subject: Subject | None = None
-    purpose: Purpose | None = None
+    purpose: PurposeFound | None = None
     purpose_code: str | None = None
     fields: list[str] = field(default_factory=list)
     case_reference: str | None = None
@@ -77,10 +84,10 @@ class Attempt:
     breakglass: BreakGlassSession | None = None
 
     @property
-    def dataset(self) -> Dataset | None:
+    def dataset(self) -> DatasetView | None:
         if self.agreement is not None:
             return self.agreement.dataset
-        return self.breakglass.dataset if self.breakglass is not None else None
+        return DatasetView.of(self.breakglass.dataset) if self.breakglass is not None else None
 
     # --- what the log records -----------------------------------------------------------------------------
 
@@ -152,13 +159,16 @@ class Attempt:
 
 @dataclass
 class Lookups:
-    """The three small look-ups the rules after the agreement need, read in one statement (one round trip
-    instead of three): the client's binding, whether the subject's account exists, the purpose. Each rule still
-    decides in its own order; a look-up whose input does not parse is not made (its rule refuses anyway)."""
+    """The small look-ups the rules after the agreement need, read in one statement (one round trip instead of
+    five): whether a kept agreement version is still approved, the consuming department's name, the client's
+    binding, whether the subject's account exists, the purpose. Each rule still decides in its own order; a
+    look-up whose input does not parse finds nothing (its rule refuses anyway)."""
 
-    binding: tuple[int, str | None] | None = None  # the token's (department id, agreement reference)
-    subject_exists: bool = False
-    purpose: Purpose | None = None
+    still_approved: bool
+    department_name: str | None
+    binding: tuple[int, str | None] | None  # the token's (department id, agreement reference)
+    subject_exists: bool
+    purpose: PurposeFound | None
 
 
 def _purpose_code(raw: Any) -> str | None:
@@ -168,39 +178,78 @@ def _purpose_code(raw: Any) -> str | None:
     return code if len(code) <= 40 else None
 
 
-def _look_up(attempt: Attempt, dataset: Dataset) -> Lookups:
+def _look_up_statement() -> sa.Select[Any]:
+    """Built once: a statement built per access costs more to compile-cache than to run. Parameters left None
+    match nothing, so the statement is the same whatever the access names."""
+
+    def scalar(column: Any, *where: Any) -> Any:
+        return sa.select(column).where(*where).scalar_subquery()
+
+    token_id = sa.bindparam("token_id", type_=sa.Integer)
+    one = sa.select(sa.literal(1).label("one")).subquery()
+    return (
+        sa.select(
+            scalar(
+                AccessAgreement.state,
+                AccessAgreement.id == sa.bindparam("agreement_id"),
+                AccessAgreement.approved_at == sa.bindparam("approved_at"),
+            ),
+            scalar(Department.name, Department.id == sa.bindparam("department_id")),
+            scalar(AccessClient.department_id, AccessClient.token_id == token_id),
+            scalar(AccessClient.agreement_reference, AccessClient.token_id == token_id),
+            scalar(User.id, User.id == sa.bindparam("user_id")),
+            Purpose.code,
+            Purpose.label,
+        )
+        .select_from(one)
+        .outerjoin(Purpose, Purpose.code == sa.bindparam("code"))
+    )
+
+
+_LOOK_UP = _look_up_statement()
+
+
+def _look_up(attempt: Attempt, agreement: AgreementView) -> Lookups:
     token = attempt.actor.token
     try:
-        user_id = parse_subject(attempt.raw_subject, dataset.subject_kind).user_id
+        user_id = parse_subject(attempt.raw_subject, agreement.dataset.subject_kind).user_id
     except DataAccessError:
         user_id = None
-    code = _purpose_code(attempt.raw_purpose)
-    one = sa.select(sa.literal(1).label("one")).subquery()
-    columns: list[Any] = [
-        sa.select(AccessClient.department_id).where(AccessClient.token_id == token.id).scalar_subquery()
-        if token is not None
-        else sa.null(),
-        sa.select(AccessClient.agreement_reference).where(AccessClient.token_id == token.id).scalar_subquery()
-        if token is not None
-        else sa.null(),
-        sa.select(User.id).where(User.id == user_id).scalar_subquery() if user_id is not None else sa.null(),
-    ]
-    statement = sa.select(Purpose, *columns).select_from(one)
-    statement = statement.outerjoin(Purpose, Purpose.code == code if code is not None else sa.false())
-    purpose, department_id, reference, found_user = db.session.execute(statement).one()
+    params = {
+        "agreement_id": agreement.id,
+        "approved_at": agreement.approved_at,
+        "department_id": agreement.consumer_department_id,
+        "token_id": token.id if token is not None else None,
+        "user_id": user_id,
+        "code": _purpose_code(attempt.raw_purpose),
+    }
+    state, name, department_id, reference, found_user, code, label = (
+        db.session.connection().execute(_LOOK_UP, params).one()
+    )
     return Lookups(
+        still_approved=state == AgreementState.APPROVED,
+        department_name=name,
         binding=(department_id, reference) if department_id is not None else None,
         subject_exists=found_user is not None,
-        purpose=purpose,
+        purpose=PurposeFound(code, label) if code is not None else None,
     )
 
 
 def check(attempt: Attempt) -> None:
     """An access under an agreement: every rule up to the ones checked in the read's transaction."""
-    _check_agreement(attempt)
+    kept = _find_agreement(attempt)
     agreement = attempt.agreement
     assert agreement is not None
-    lookups = _look_up(attempt, agreement.dataset)
+    lookups = _look_up(attempt, agreement)
+    if kept and not lookups.still_approved:
+        # Revoked or superseded since this worker kept it: the agreement as it is now decides.
+        agreement_cache.forget(agreement)
+        _find_agreement(attempt)
+        agreement = attempt.agreement
+        assert agreement is not None
+        lookups = _look_up(attempt, agreement)
+    _check_agreement_state(attempt)
+    attempt.consumer_name = lookups.department_name
     attempt.admitted = _admitted(attempt.actor, agreement, lookups)
     if not attempt.admitted:
         raise Refusal("wrong_department", _("Sie lesen nicht für das Amt, für das diese Vereinbarung gilt."))
@@ -211,14 +260,21 @@ def check(attempt: Attempt) -> None:
     _check_citizen_request(attempt)
 
 
-def _check_agreement(attempt: Attempt) -> None:
+def _find_agreement(attempt: Attempt) -> bool:
+    """Sets attempt.agreement; True if it is a kept version (still to be confirmed by the look-ups)."""
     asked = attempt.asked_agreement
     if asked is None or (isinstance(asked, str) and not asked.strip()):
         raise Refusal("agreement_required", _("Geben Sie die Vereinbarung an, auf die sich der Abruf stützt."))
-    agreement = resolve(asked)
+    agreement, kept = agreement_cache.find(asked)
     if agreement is None:
         raise Refusal("no_agreement", _("Diese Datenzugriffsvereinbarung gibt es nicht."))
     attempt.agreement = agreement
+    return kept
+
+
+def _check_agreement_state(attempt: Attempt) -> None:
+    agreement = attempt.agreement
+    assert agreement is not None
     status = agreement.status_on(to_berlin(attempt.now).date())
     if status in (AgreementState.DRAFT, AgreementState.SUBMITTED, AgreementState.REJECTED):
         raise Refusal("not_approved", _("Diese Vereinbarung ist nicht freigegeben."))
@@ -237,7 +293,7 @@ def _check_agreement(attempt: Attempt) -> None:
         )
 
 
-def _admitted(actor: Actor, agreement: AccessAgreement, lookups: Lookups) -> bool:
+def _admitted(actor: Actor, agreement: AgreementView, lookups: Lookups) -> bool:
     """Whether the actor reads for the agreement's consuming department."""
     consumer = agreement.consumer_department_id
     if actor.token is not None:
@@ -261,7 +317,7 @@ def _check_purpose(attempt: Attempt, lookups: Lookups) -> None:
         raise Refusal("invalid_input", _("Geben Sie den Zweck als Code an, z. B. BAU-PRUEF."), field="purpose")
     code = raw.strip().upper()
     attempt.purpose_code = loggable(code, 40)
-    attempt.purpose = lookups.purpose if lookups.purpose is not None and lookups.purpose.code == code else None
+    attempt.purpose = lookups.purpose
     if code not in agreement.purposes or attempt.purpose is None:
         raise Refusal(
             "purpose_not_allowed",
@@ -309,6 +365,7 @@ def check_breakglass(attempt: Attempt, asked: Any) -> None:
     if not member_of(actor, session.consumer_department_id):
         raise Refusal("wrong_department", _("Sie gehören nicht mehr zu dem Amt, für das Sie lesen wollten."))
     attempt.admitted = True
+    attempt.consumer_name = session.consumer_department.name
     attempt.purpose_code = breakglass.PURPOSE_CODE
     if not session.is_active(attempt.now):
         raise Refusal(
@@ -342,10 +399,13 @@ def _check_subject(attempt: Attempt, lookups: Lookups | None) -> None:
 
 
 def _check_fields(attempt: Attempt) -> None:
-    agreement, dataset = attempt.agreement, attempt.dataset
-    assert dataset is not None
+    agreement, session = attempt.agreement, attempt.breakglass
     # Break-glass has no agreement: any field the dataset has may be read, and each one read is logged.
-    allowed = agreement.fields if agreement is not None else dataset.field_names
+    if agreement is not None:
+        allowed = agreement.fields
+    else:
+        assert session is not None
+        allowed = tuple(session.dataset.field_names)
     raw = attempt.raw_fields
     if raw is None or (isinstance(raw, list | tuple) and not raw):
         raise Refusal("fields_required", _("Geben Sie an, welche Felder Sie brauchen."))

@@ -31,6 +31,7 @@ from werkzeug.exceptions import Forbidden
 import dataaccess.actions  # noqa: F401  (declares the audit actions)
 from dataaccess.errors import DataAccessError
 from dataaccess.models import Dataset, DatasetRecord, SubjectKind
+from dataaccess.services.agreement_cache import DatasetView
 from dataaccess.services.common import clean_text, is_steward_of
 from portal.accounts.models import User
 from portal.actors import SYSTEM, Actor
@@ -97,17 +98,30 @@ def parse_subject(value: Any, subject_kind: str) -> Subject:
     )
 
 
-def fetch_records(dataset: Dataset, subject: Subject) -> list[dict[str, Any]]:
+def _records_of(column: Any) -> sa.Select[Any]:
+    """Built once per kind of subject (an access runs it every time): one index each, see DatasetRecord."""
+    return (
+        sa.select(DatasetRecord.data)
+        .where(DatasetRecord.dataset_id == sa.bindparam("dataset_id"), column == sa.bindparam("subject"))
+        .order_by(DatasetRecord.id)
+    )
+
+
+_RECORDS_OF_USER = _records_of(DatasetRecord.subject_user_id)
+_RECORDS_OF_REFERENCE = _records_of(DatasetRecord.subject_reference)
+
+
+def fetch_records(dataset: Dataset | DatasetView, subject: Subject) -> list[dict[str, Any]]:
     """Every record about the subject, whole (the caller keeps only the allowed fields)."""
     provider = provider_for(dataset.key)
     if provider is not None:
         return [dict(row) for row in provider(subject)]
-    query = sa.select(DatasetRecord.data).where(DatasetRecord.dataset_id == dataset.id)
+    params: dict[str, Any]
     if subject.user_id is not None:
-        query = query.where(DatasetRecord.subject_user_id == subject.user_id)
+        query, params = _RECORDS_OF_USER, {"dataset_id": dataset.id, "subject": subject.user_id}
     else:
-        query = query.where(DatasetRecord.subject_reference == subject.reference)
-    return [dict(data) for data in db.session.scalars(query.order_by(DatasetRecord.id))]
+        query, params = _RECORDS_OF_REFERENCE, {"dataset_id": dataset.id, "subject": subject.reference}
+    return [dict(data) for data in db.session.connection().execute(query, params).scalars()]
 
 
 def put_record(
