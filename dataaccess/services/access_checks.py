@@ -28,7 +28,8 @@ from dataaccess.services import agreement_cache, breakglass, citizen_requests
 from dataaccess.services.agreement_cache import AgreementView, DatasetView
 from dataaccess.services.common import SCOPE, loggable, member_of
 from dataaccess.services.records import Subject, parse_subject
-from portal.accounts.models import User
+from portal.accounts import tokens
+from portal.accounts.models import ApiToken, User
 from portal.actors import Actor
 from portal.departments.models import Department
 from portal.extensions import db
@@ -160,11 +161,13 @@ class Attempt:
 @dataclass
 class Lookups:
     """The small look-ups the rules after the agreement need, read in one statement (one round trip instead of
-    five): whether a kept agreement version is still approved, the consuming department's name, the client's
-    binding, whether the subject's account exists, the purpose. Each rule still decides in its own order; a
-    look-up whose input does not parse finds nothing (its rule refuses anyway)."""
+    six): whether a kept agreement version is still approved, whether the client's token is still in force, the
+    consuming department's name, the client's binding, whether the subject's account exists, the purpose. Each
+    rule still decides in its own order; a look-up whose input does not parse finds nothing (its rule refuses
+    anyway)."""
 
     still_approved: bool
+    token_in_force: bool  # the client's token is not revoked (workers keep tokens: portal.accounts.tokens)
     department_name: str | None
     binding: tuple[int, str | None] | None  # the token's (department id, agreement reference)
     subject_exists: bool
@@ -194,6 +197,7 @@ def _look_up_statement() -> sa.Select[Any]:
                 AccessAgreement.id == sa.bindparam("agreement_id"),
                 AccessAgreement.approved_at == sa.bindparam("approved_at"),
             ),
+            scalar(ApiToken.id, ApiToken.id == token_id, ApiToken.revoked_at.is_(None)),
             scalar(Department.name, Department.id == sa.bindparam("department_id")),
             scalar(AccessClient.department_id, AccessClient.token_id == token_id),
             scalar(AccessClient.agreement_reference, AccessClient.token_id == token_id),
@@ -223,11 +227,12 @@ def _look_up(attempt: Attempt, agreement: AgreementView) -> Lookups:
         "user_id": user_id,
         "code": _purpose_code(attempt.raw_purpose),
     }
-    state, name, department_id, reference, found_user, code, label = (
+    state, token_id, name, department_id, reference, found_user, code, label = (
         db.session.connection().execute(_LOOK_UP, params).one()
     )
     return Lookups(
         still_approved=state == AgreementState.APPROVED,
+        token_in_force=token_id is not None,
         department_name=name,
         binding=(department_id, reference) if department_id is not None else None,
         subject_exists=found_user is not None,
@@ -248,6 +253,8 @@ def check(attempt: Attempt) -> None:
         agreement = attempt.agreement
         assert agreement is not None
         lookups = _look_up(attempt, agreement)
+    if attempt.actor.token is not None and not lookups.token_in_force:
+        raise tokens.revoked_meanwhile()
     _check_agreement_state(attempt)
     attempt.consumer_name = lookups.department_name
     attempt.admitted = _admitted(attempt.actor, agreement, lookups)
