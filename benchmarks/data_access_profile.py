@@ -4,10 +4,11 @@
     .venv/bin/python benchmarks/data_access_profile.py --top 40
 
 The steadier figure next to data_access.py's wrk ratio on a shared machine: process CPU time (not wall time) per
-access, through the Flask test client with the production settings, against a temporary PostgreSQL database with
-the same world, agreement (limit 100,000 an hour) and machine client as data_access.py. The bare Flask JSON view
-(benchmarks/bare_app.py) is timed the same way in the same run, so the ratio of the two CPU times is the ceiling
-the access could reach against the bare view if nothing else (PostgreSQL, the network, waits) cost anything.
+access, and the CPU the database's backends spent for it (read from /proc, so PostgreSQL must run on this machine,
+whose cores serve both), through the Flask test client with the production settings, against a temporary PostgreSQL
+database with the same world, agreement (limit 100,000 an hour) and machine client as data_access.py. The bare Flask
+JSON view (benchmarks/bare_app.py) is timed the same way in the same run, so the ratio of the two CPU times is the
+ceiling the access could reach against the bare view if nothing else (PostgreSQL, the network, waits) cost anything.
 """
 
 from __future__ import annotations
@@ -29,6 +30,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_verify import SERVER_URL, temporary_database
 from data_access import ACCESS_PATH, FIELDS, config, seed
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_s(engine: sa.Engine) -> float:
+    """CPU seconds the database's current backends (the app's pool, the sequencer's) have used so far."""
+    with engine.connect() as conn:
+        pids = conn.scalars(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        ).all()
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile, or the database runs elsewhere
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
 
 
 def main() -> int:
@@ -71,12 +90,16 @@ def main() -> int:
             sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         for _ in range(50):
             access()
+        monitor = sa.create_engine(url, poolclass=sa.pool.NullPool)
         statements.clear()
+        backend = backend_cpu_s(monitor)
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(args.accesses):
             access()
         cpu_ms = (time.process_time() - cpu) / args.accesses * 1000
         wall_ms = (time.perf_counter() - wall) / args.accesses * 1000
+        backend_ms = (backend_cpu_s(monitor) - backend) / args.accesses * 1000
+        monitor.dispose()
         per_access = len(statements) / args.accesses
         last = statements[-40:]
 
@@ -103,6 +126,7 @@ def main() -> int:
         json.dumps(
             {
                 "access_cpu_ms": round(cpu_ms, 3),
+                "database_cpu_ms": round(backend_ms, 3),
                 "access_wall_ms": round(wall_ms, 3),
                 "statements_per_access": round(per_access, 2),
                 "bare_cpu_ms": round(bare_ms, 4),
