@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/audit_overhead.py                      # 2,000 transactions of each kind
     .venv/bin/python benchmarks/audit_overhead.py -n 500 --prefill 100000 --threads 4
+    .venv/bin/python benchmarks/audit_overhead.py --processes 4 --threads 0 -n 8000   # as gunicorn's 4 workers
 
 Makes a temporary database (migrations), then runs N small use cases twice, interleaved so drift in the
 machine's load hits both alike: insert one Department and commit, once without and once with
@@ -11,14 +12,18 @@ in the use case's transaction and the sequencer chains it right after the commit
 (portal.audit.sequencer), so that time is inside the measured wall time.
 --prefill loads a long chain first (to show the cost does not grow with the trail); --threads also measures
 throughput with several concurrent writers, while the sequencer job runs in a thread of its own (every
---job-seconds) and a watcher polls audit_event for new events every 10 ms to measure the lag from record() to
-the event being on the chain. At the end the queue must be empty and the chain gap-free.
+--job-seconds; with --after-commit worker also the worker's queue poller) and a watcher polls audit_event for new
+events every 20 ms to measure the lag from record() to the event being on the chain. --processes does the same
+with writer processes, each with its own app, pool and sequencer thread, as gunicorn's sync workers are (threads
+share one GIL with their sequencer thread; processes don't). At the end the queue must be empty and the chain
+gap-free.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -119,8 +124,6 @@ class Watcher(threading.Thread):
 def concurrent(app, threads: int, per_thread: int, audited: bool, offset: int, job_seconds: float) -> dict:
     """Transactions per second with `threads` writers at once, the sequencer job and the lag watcher running."""
     barrier = threading.Barrier(threads + 1)
-    stop = threading.Event()
-    job_runs: list[int] = []
 
     def worker(t: int) -> None:
         with app.app_context():
@@ -129,51 +132,123 @@ def concurrent(app, threads: int, per_thread: int, audited: bool, offset: int, j
                 one_use_case(offset + t * per_thread + i, audited)
             db.session.remove()
 
-    def job() -> None:
-        with app.app_context():
-            while not stop.wait(job_seconds):
-                job_runs.append(sequencer.sequence())
-
     workers = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
-    helpers = [threading.Thread(target=job, daemon=True), Watcher(app)]
-    for thread in [*workers, *helpers]:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - started
-    # The last commits' events are still on their way (the sequencer thread waits a moment to batch them).
-    queue = sa.select(sa.func.count()).select_from(AuditPending)
-    left_at_end = db.session.scalar(queue)
-    while db.session.scalar(queue) and time.perf_counter() - started - elapsed < 15:
-        db.session.rollback()
-        time.sleep(0.005)
-    drained_ms = (time.perf_counter() - started - elapsed) * 1000
-    db.session.rollback()
-    stop.set()
-    watcher = helpers[1]
-    assert isinstance(watcher, Watcher)
-    watcher.stop.set()
-    for thread in helpers:
-        thread.join()
-    result: dict = {"tx_per_s": round(threads * per_thread / elapsed)}
-    if audited:
-        lags = watcher.lags_ms
-        result.update(
-            {
-                "events_seen_by_watcher": len(lags),
-                "lag_ms": {
-                    "mean": round(statistics.fmean(lags), 1),
-                    "p95": round(p95(lags), 1),
-                    "max": round(max(lags), 1),
-                },
-                "job_runs_chaining_something": sum(1 for n in job_runs if n),
-                "queued_when_the_writers_finished": left_at_end,
-                "queue_empty_after_ms": round(drained_ms, 1),
-            }
+    with Observers(app, job_seconds) as observers:
+        for w in workers:
+            w.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for w in workers:
+            w.join()
+        elapsed = time.perf_counter() - started
+        observers.drain(started + elapsed)
+    return observers.report(threads * per_thread / elapsed, audited)
+
+
+def process_writer(url: str, after_commit: str, audited: bool, first: int, count: int, barrier, done) -> None:
+    """One writer process, as a gunicorn worker is one: its own app, pool and sequencer thread, no GIL shared with
+    the other writers. It warms up (pool, statement caches) before the common start."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_SEQUENCE_AFTER_COMMIT": after_commit}, env="test")
+    with app.app_context():
+        for i in range(20):
+            one_use_case(first + count + i, audited)
+        barrier.wait()
+        for i in range(count):
+            one_use_case(first + i, audited)
+        done.put(time.perf_counter())
+        db.session.remove()
+    # What this process's sequencer thread has not chained yet is left to the job in the main process (as a
+    # worker's exit leaves it to the next run of `audit.sequence`); the drain below waits for it.
+
+
+def concurrent_processes(
+    app, url: str, after_commit: str, processes: int, per_process: int, audited: bool, offset: int, job_seconds: float
+) -> dict:
+    """The same as concurrent(), with `processes` writer processes instead of threads."""
+    context = multiprocessing.get_context("spawn")
+    barrier, done = context.Barrier(processes + 1), context.Queue()
+    writers = [
+        context.Process(
+            target=process_writer,
+            args=(url, after_commit, audited, offset + p * (per_process + 100), per_process, barrier, done),
         )
-    return result
+        for p in range(processes)
+    ]
+    with Observers(app, job_seconds) as observers:
+        for w in writers:
+            w.start()
+        barrier.wait()
+        started = time.perf_counter()
+        finished = max(done.get(timeout=600) for _ in writers)  # perf_counter is system-wide on Linux
+        observers.drain(finished)
+        for w in writers:
+            w.join()
+    return observers.report(processes * per_process / (finished - started), audited)
+
+
+class Observers:
+    """The sequencer job (every job_seconds), the lag watcher and, with --after-commit worker, the worker's queue
+    poller, running while the writers write."""
+
+    def __init__(self, app, job_seconds: float) -> None:
+        self.app, self.job_seconds = app, job_seconds
+        self.stop = threading.Event()
+        self.job_runs: list[int] = []
+        self.job = threading.Thread(target=self.run_job, daemon=True)
+        self.watcher = Watcher(app)
+        self.left_at_end = 0
+        self.drained_ms = 0.0
+        self.poller: sequencer.QueuePoller | None = None
+
+    def run_job(self) -> None:
+        with self.app.app_context():
+            while not self.stop.wait(self.job_seconds):
+                self.job_runs.append(sequencer.sequence())
+
+    def __enter__(self) -> Observers:
+        self.job.start()
+        self.watcher.start()
+        self.poller = sequencer.start_queue_poller(self.app)
+        return self
+
+    def drain(self, writers_finished: float) -> None:
+        """Waits (up to 15 s) until the last commits' events are chained: the sequencer threads wait a moment to
+        batch them."""
+        queue = sa.select(sa.func.count()).select_from(AuditPending)
+        self.left_at_end = db.session.scalar(queue) or 0
+        while db.session.scalar(queue) and time.perf_counter() - writers_finished < 15:
+            db.session.rollback()
+            time.sleep(0.005)
+        self.drained_ms = (time.perf_counter() - writers_finished) * 1000
+        db.session.rollback()
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.watcher.stop.set()
+        if self.poller is not None:
+            self.poller.stop.set()
+            self.poller.join()
+        self.job.join()
+        self.watcher.join()
+
+    def report(self, tx_per_s: float, audited: bool) -> dict:
+        result: dict = {"tx_per_s": round(tx_per_s)}
+        if audited:
+            lags = self.watcher.lags_ms
+            result.update(
+                {
+                    "events_seen_by_watcher": len(lags),
+                    "lag_ms": {
+                        "mean": round(statistics.fmean(lags), 1),
+                        "p95": round(p95(lags), 1),
+                        "max": round(max(lags), 1),
+                    },
+                    "job_runs_chaining_something": sum(1 for n in self.job_runs if n),
+                    "queued_when_the_writers_finished": self.left_at_end,
+                    "queue_empty_after_ms": round(self.drained_ms, 1),
+                }
+            )
+        return result
 
 
 def chain_is_gap_free() -> bool:
@@ -182,17 +257,32 @@ def chain_is_gap_free() -> bool:
     return count == (top or 0)
 
 
+def compare(unit: str, writers: int, without: dict, with_: dict) -> dict:
+    result = {
+        unit: writers,
+        "without_audit_tx_per_s": without.pop("tx_per_s"),
+        "with_audit_tx_per_s": with_.pop("tx_per_s"),
+        **with_,
+    }
+    result["ratio"] = round(result["with_audit_tx_per_s"] / result["without_audit_tx_per_s"], 3)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--transactions", type=int, default=2000)
     parser.add_argument("--prefill", type=int, default=0, help="events in the chain before measuring")
     parser.add_argument("--threads", type=int, default=0, help="also measure throughput with this many writers")
+    parser.add_argument(
+        "--processes", type=int, default=0, help="also measure throughput with this many writer processes"
+    )
     parser.add_argument("--job-seconds", type=float, default=1.0, help="the sequencer job's interval meanwhile")
     parser.add_argument(
         "--after-commit",
-        choices=["thread", "inline"],
+        choices=["thread", "inline", "worker"],
         default="thread",
-        help="who chains after the commit: the process's sequencer thread (production) or the committing thread",
+        help="who chains after the commit: the process's sequencer thread (the default), the committing thread (the"
+        " tests' setting) or the worker's queue poller (started in this process, as `flask worker` would)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, temporary_database() as url:
@@ -209,16 +299,25 @@ def main() -> None:
             report["load_average_1min"] = round(os.getloadavg()[0], 2)
             if args.threads:
                 per_thread = max(1, args.transactions // args.threads)
-                without = concurrent(app, args.threads, per_thread, False, 10**6, args.job_seconds)
-                with_ = concurrent(app, args.threads, per_thread, True, 2 * 10**6, args.job_seconds)
-                report["concurrent"] = {
-                    "threads": args.threads,
-                    "without_audit_tx_per_s": without.pop("tx_per_s"),
-                    "with_audit_tx_per_s": with_.pop("tx_per_s"),
-                    **with_,
-                }
-                report["concurrent"]["ratio"] = round(
-                    report["concurrent"]["with_audit_tx_per_s"] / report["concurrent"]["without_audit_tx_per_s"], 3
+                report["concurrent"] = compare(
+                    "threads",
+                    args.threads,
+                    *(
+                        concurrent(app, args.threads, per_thread, audited, offset, args.job_seconds)
+                        for audited, offset in ((False, 10**6), (True, 2 * 10**6))
+                    ),
+                )
+            if args.processes:
+                per_process = max(1, args.transactions // args.processes)
+                report["concurrent_processes"] = compare(
+                    "processes",
+                    args.processes,
+                    *(
+                        concurrent_processes(
+                            app, url, args.after_commit, args.processes, per_process, audited, offset, args.job_seconds
+                        )
+                        for audited, offset in ((False, 3 * 10**6), (True, 4 * 10**6))
+                    ),
                 )
             sequencer.sequence()  # what the sequential part's last commit may have left to the thread
             report["chain_gap_free"] = chain_is_gap_free()

@@ -85,8 +85,10 @@ class Config:
     # on PostgreSQL (portal.audit.sequencer). True/False forces one way (tests try the sequencer on SQLite).
     AUDIT_SEQUENCE_AT_RECORD: bool | None = None
     # After a commit that queued audit events: "thread" (the process's sequencer thread chains them, the request
-    # does not wait) or "inline" (chained before commit() returns).
+    # does not wait), "inline" (chained before commit() returns) or "worker" (`flask worker` polls the queue
+    # every AUDIT_SEQUENCER_POLL_SECONDS and chains it; the web processes spend nothing on it).
     AUDIT_SEQUENCE_AFTER_COMMIT = os.environ.get("AUDIT_SEQUENCE_AFTER_COMMIT", "thread")
+    AUDIT_SEQUENCER_POLL_SECONDS = float(os.environ.get("AUDIT_SEQUENCER_POLL_SECONDS", "0.05"))
 
     OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
     OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")

@@ -184,6 +184,7 @@ def worker_command(tick: float, no_mail: bool) -> None:
 
 
 def work(tick: float, *, mail: bool) -> None:
+    from portal.audit import sequencer
     from portal.mail.delivery import mail_configured
 
     stop = threading.Event()
@@ -197,11 +198,17 @@ def work(tick: float, *, mail: bool) -> None:
         click.echo("MAIL_SERVER is not set: the outbox is not delivered (messages wait at /admin/postausgang).")
         mail = False
     click.echo(f"Worker started: {'outbox, ' if mail else ''}{', '.join(jobs) or 'no jobs declared'}.")
+    poller = sequencer.start_queue_poller(current_app._get_current_object())  # type: ignore[attr-defined]
+    if poller is not None:
+        click.echo(f"Audit events are chained here: the queue is looked at every {poller.every:g} s.")
     try:
         while not stop.is_set():
             work_round(jobs, mail=mail, stop=stop)
             stop.wait(tick)
     finally:
+        if poller is not None:
+            poller.stop.set()
+            poller.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("Worker stopped.")

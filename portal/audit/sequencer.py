@@ -21,7 +21,10 @@ When it runs:
    lost wake-up is impossible: whatever committed before that look is seen by it). By default this runs in a
    sequencer thread of the committing process, so the request does not wait for it and one round chains the
    events of many commits (AUDIT_SEQUENCE_AFTER_COMMIT = "thread"); "inline" runs it in the committing thread
-   before commit() returns (the tests: what a use case wrote is on the chain when it returns).
+   before commit() returns (the tests: what a use case wrote is on the chain when it returns); "worker" leaves
+   it to `flask worker`, whose poller (QueuePoller) looks at the queue every AUDIT_SEQUENCER_POLL_SECONDS and
+   chains what it finds: one sequencer for all web processes, none of their CPU or round trips spent on it
+   (with several gunicorn workers, their threads' rounds mostly find the lock taken or the queue empty).
 2. As the job `audit.sequence` every 10 s (`flask jobs run`), and `flask audit sequence` by hand.
 3. `catch_up()` before every reader that needs the chain (verify, checkpoints, proofs, the Protokoll pages,
    the audit feed, the GDPR export, the payment history): waits for the lock, so what committed before the
@@ -65,6 +68,7 @@ READER_LOCK_TIMEOUT = "5s"
 JOB_EVERY = timedelta(seconds=10)
 # The sequencer thread's pause after a wake-up, to chain several commits' events in one round.
 COALESCE_SECONDS = 0.02
+AFTER_COMMIT_MODES = ("thread", "inline", "worker")
 
 _QUEUED = "audit_queued"  # session.info: this transaction queued events: (engine, chain them in the thread?)
 _LOCKED = "audit_chain_locked"  # session.info: this transaction holds the chain lock
@@ -203,10 +207,9 @@ def chain_in_session() -> list[Chained]:
 
 def note_queued() -> None:
     """Called by record(): after this transaction commits, its events are to be chained (in the committing
-    thread or by the process's sequencer thread: AUDIT_SEQUENCE_AFTER_COMMIT)."""
+    thread, by the process's sequencer thread or by the worker's poller: AUDIT_SEQUENCE_AFTER_COMMIT)."""
     session = db.session()
-    in_thread = current_app.config.get("AUDIT_SEQUENCE_AFTER_COMMIT", "thread") == "thread"
-    session.info[_QUEUED] = (session.get_bind(), in_thread)
+    session.info[_QUEUED] = (session.get_bind(), current_app.config.get("AUDIT_SEQUENCE_AFTER_COMMIT", "thread"))
 
 
 # --- on connections of its own ----------------------------------------------------------------------------------
@@ -312,6 +315,44 @@ class _SequencerThread:
 _thread = _SequencerThread()
 
 
+class QueuePoller(threading.Thread):
+    """`flask worker`'s sequencer when AUDIT_SEQUENCE_AFTER_COMMIT = "worker": every `every` seconds, one cheap
+    look at the queue and, if something waits, a round under the chain lock (skipped while another sequencer
+    or a reader's catch-up holds it; the next look finds what is left). Workers on several hosts may all poll:
+    the lock makes them take turns. Errors are logged and the poller goes on (a database restart must not end
+    it); the job audit.sequence and the readers' catch-up chain the queue meanwhile."""
+
+    def __init__(self, app: Flask, every: float) -> None:
+        super().__init__(name="audit-queue-poller", daemon=True)
+        self.app, self.every = app, every
+        self.stop = threading.Event()
+        self.rounds = 0
+
+    def run(self) -> None:
+        with self.app.app_context():
+            engine = db.engine
+            while not self.stop.wait(self.every):
+                try:
+                    with engine.connect() as connection:
+                        waiting = connection.execute(_ANY_QUEUED).scalar()
+                        connection.rollback()
+                    if waiting:
+                        _round_if_free(engine)
+                        self.rounds += 1
+                except Exception:
+                    log.warning("audit queue poller: a round failed; trying again", exc_info=True)
+                    self.stop.wait(1.0)
+
+
+def start_queue_poller(app: Flask) -> QueuePoller | None:
+    """For `flask worker`: the poller, started, if the web processes leave the chaining to the worker."""
+    if app.config.get("AUDIT_SEQUENCE_AFTER_COMMIT") != "worker":
+        return None
+    poller = QueuePoller(app, float(app.config.get("AUDIT_SEQUENCER_POLL_SECONDS", 0.05)))
+    poller.start()
+    return poller
+
+
 def catch_up() -> None:
     """Before reading the chain: chain every event committed so far (and this transaction's own queued events).
 
@@ -356,11 +397,12 @@ def _after_commit(session: Session) -> None:
     session.info.pop(_LOCKED, None)
     if queued is None:
         return
-    engine, in_thread = queued
-    if in_thread:
+    engine, after_commit = queued
+    if after_commit == "thread":
         _thread.notify(engine)
-    else:
+    elif after_commit == "inline":
         sequence_after_commit(engine)
+    # "worker": the worker's QueuePoller finds the events at its next look
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -371,6 +413,8 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 def init_app(app: Flask) -> None:
     """The session hooks; the job audit.sequence is declared with the audit's other jobs (portal.audit.jobs)."""
+    if app.config.get("AUDIT_SEQUENCE_AFTER_COMMIT", "thread") not in AFTER_COMMIT_MODES:
+        raise ValueError(f"AUDIT_SEQUENCE_AFTER_COMMIT must be one of {', '.join(AFTER_COMMIT_MODES)}")
     if not sa_event.contains(Session, "after_commit", _after_commit):
         sa_event.listen(Session, "after_commit", _after_commit)
         sa_event.listen(Session, "after_transaction_end", _after_transaction_end)

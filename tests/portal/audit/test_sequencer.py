@@ -7,6 +7,7 @@ on PostgreSQL); the concurrent ones need PostgreSQL.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 import pytest
@@ -291,3 +292,56 @@ def test_two_sequencers_at_once_never_fork_or_duplicate(crashed, monkeypatch):
     assert_gap_free(events, 1000)
     assert sorted(e.event_key for e in events) == sorted(keys)
     assert queued() == 0
+
+
+def test_in_worker_mode_a_commit_only_queues_and_the_workers_poller_chains(deferred):
+    deferred.config.update(AUDIT_SEQUENCE_AFTER_COMMIT="worker", AUDIT_SEQUENCER_POLL_SECONDS=0.02)
+    for _ in range(5):
+        with transaction():
+            audit.record("account.logout", SYSTEM)
+    threading.Event().wait(0.3)  # the sequencer thread would have chained them by now (it waits 20 ms)
+    db.session.rollback()
+    assert queued() == 5
+    poller = sequencer.start_queue_poller(deferred)
+    assert poller is not None and poller.is_alive()
+    try:
+        waited = 0
+        while queued() and waited < 200:  # up to 10 s on a busy machine
+            db.session.rollback()
+            threading.Event().wait(0.05)
+            waited += 1
+    finally:
+        poller.stop.set()
+        poller.join()
+    assert queued() == 0
+    assert_gap_free(chain(), 5)
+
+
+def test_the_poller_runs_only_where_the_web_processes_leave_the_chaining_to_the_worker(deferred):
+    for mode in ("thread", "inline"):
+        deferred.config["AUDIT_SEQUENCE_AFTER_COMMIT"] = mode
+        assert sequencer.start_queue_poller(deferred) is None
+
+
+def test_flask_worker_polls_the_queue_while_it_runs(deferred, monkeypatch):
+    from portal import jobs
+
+    deferred.config.update(AUDIT_SEQUENCE_AFTER_COMMIT="worker", AUDIT_SEQUENCER_POLL_SECONDS=0.02)
+    seen: list[bool] = []
+
+    def one_round(declared, *, mail, stop):
+        seen.append(any(t.name == "audit-queue-poller" and t.is_alive() for t in threading.enumerate()))
+        signal.raise_signal(signal.SIGTERM)  # as an operator's stop would; the worker finishes its round
+        return []
+
+    monkeypatch.setattr(jobs, "work_round", one_round)
+    jobs.work(0.01, mail=False)
+    assert seen == [True]
+    assert not any(t.name == "audit-queue-poller" and t.is_alive() for t in threading.enumerate())
+
+
+def test_an_unknown_after_commit_mode_is_refused():
+    from portal import create_app
+
+    with pytest.raises(ValueError, match="AUDIT_SEQUENCE_AFTER_COMMIT"):
+        create_app({"AUDIT_SEQUENCE_AFTER_COMMIT": "sometimes", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, env="test")
