@@ -4,6 +4,7 @@ of SQL queries per page).
 
     .venv/bin/python benchmarks/data_access.py                                  # 10,000 entries, 2 rounds of 10 s
     .venv/bin/python benchmarks/data_access.py --entries 1000 --seconds 5 --rounds 1   # a quick run
+    .venv/bin/python benchmarks/data_access.py --after-commit worker   # audit events chained by `flask worker`
 
 Makes a temporary PostgreSQL database (migrations) and, in this process, the tests' data-access world
 (tests/dataaccess/builders.py: Bauamt owns the building permits, the Verkehrsamt reads them), an agreement approved
@@ -46,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_verify import SERVER_URL, temporary_database
 from data_access_checks import BackendStates, audit_verify, check_round, logged_accesses, rate_counter
-from serving import WRK_SCRIPT, free_port, portal_config, start_gunicorn, wrk
+from serving import WRK_SCRIPT, free_port, portal_config, start_flask_worker, start_gunicorn, wrk
 
 ACCESS_PATH = "/api/v1/dataaccess/access"
 PAGE = "/konto/datenzugriffe"
@@ -260,7 +261,7 @@ def counted_wrk(url: str, seconds: int, tmp: Path, lua: str, threads: int, conne
 def measure_http(cfg: dict[str, Any], seeded: dict[str, Any], args: argparse.Namespace, tmp: Path) -> dict:
     port, bare_port = free_port(), free_port()
     base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
-    cfg = {**cfg, "BASE_URL": base}
+    cfg = {**cfg, "BASE_URL": base, "AUDIT_SEQUENCE_AFTER_COMMIT": args.after_commit}
     plain = tmp / "plain.lua"
     plain.write_text(WRK_SCRIPT)
     rounds, answered, warm_ok = [], {}, 0
@@ -271,6 +272,9 @@ def measure_http(cfg: dict[str, Any], seeded: dict[str, Any], args: argparse.Nam
             sys.stderr.write((tmp / "gunicorn.log").read_text(errors="replace")[-3000:])
             raise
         bare_server = start_gunicorn("bare_app:app", bare_port, args.workers, log, "/")
+        processes = [server, bare_server]
+        if cfg.get("AUDIT_SEQUENCE_AFTER_COMMIT") == "worker":
+            processes.append(start_flask_worker(f"portal:create_app({cfg!r}, 'production')", log))
         try:
             cookie = session_cookie(base, seeded["many"]["email"], seeded["password"])
             page_headers = {"Cookie": f"session={cookie}"}
@@ -315,7 +319,7 @@ def measure_http(cfg: dict[str, Any], seeded: dict[str, Any], args: argparse.Nam
                 rounds.append(found)
                 print(json.dumps(found), flush=True)
         finally:
-            for process in (server, bare_server):
+            for process in processes:
                 process.terminate()  # graceful: requests still in flight are finished first
                 process.wait(timeout=30)
     errors = [line for line in (tmp / "gunicorn.log").read_text(errors="replace").splitlines() if "ERROR" in line]
@@ -357,6 +361,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for the API and its bare view")
     parser.add_argument("--page-connections", type=int, default=4, help="wrk connections (1 thread) for the pages")
     parser.add_argument("--server", default=SERVER_URL)
+    parser.add_argument(
+        "--after-commit",
+        choices=("thread", "worker"),
+        default="thread",
+        help="who chains the accesses' audit events: each gunicorn worker's sequencer thread, or `flask worker`",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")

@@ -88,6 +88,13 @@ def start_gunicorn(app_spec: str, port: int, workers: int, log: IO[bytes], probe
     raise RuntimeError("gunicorn did not come up")
 
 
+def start_flask_worker(app_spec: str, log: IO[bytes]) -> subprocess.Popen:
+    """`flask worker` for the app, as production runs it beside gunicorn (the outbox left alone: no SMTP here)."""
+    command = [str(Path(sys.executable).parent / "flask"), "--app", app_spec, "worker", "--no-mail"]
+    env = {**os.environ, "STADTPORTAL_ENV": "production"}
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
 def wrk(url: str, seconds: int, script: str, threads: int = 2, connections: int = 16) -> dict[str, float]:
     output = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
