@@ -395,8 +395,9 @@ def has_commented(user_id: int, consultation_id: int, proposal_id: int | None) -
     )
 
 
-def thread_of(user_id: int, consultation_id: int, proposal_id: int | None) -> list[Any]:
-    """The conditions for this person's comments in the thread of the proposal (None: the consultation's own)."""
+def thread_of(user_id: Any, consultation_id: Any, proposal_id: Any | None) -> list[Any]:
+    """The conditions for this person's comments in the thread of the proposal (None: the consultation's own);
+    values or bound parameters."""
     where = [Comment.author_id == user_id, Comment.consultation_id == consultation_id]
     if proposal_id is None:
         where += [Comment.proposal_id.is_(None), Comment.paragraph_id.is_(None)]

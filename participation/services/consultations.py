@@ -291,18 +291,18 @@ def list_version(now: datetime | None = None) -> ListVersion:
     return ListVersion(digest, min(ahead, default=None))
 
 
+# Built once: every page of a consultation starts with it.
+_BY_SLUG = (
+    sa.select(Consultation)
+    .where(Consultation.slug == sa.bindparam("slug"))
+    .options(joinedload(Consultation.phases), joinedload(Consultation.department))
+)
+
+
 def get_by_slug(actor: Actor, slug: str) -> Consultation:
     """The consultation at its address, with its phases and department (one query); a draft only for its
     managers (others get 404)."""
-    consultation = (
-        db.session.scalars(
-            sa.select(Consultation)
-            .where(Consultation.slug == slug)
-            .options(joinedload(Consultation.phases), joinedload(Consultation.department))
-        )
-        .unique()
-        .one_or_none()
-    )
+    consultation = db.session.scalars(_BY_SLUG, {"slug": slug}).unique().one_or_none()
     if consultation is None:
         raise NotFound()
     if consultation.state == ConsultationState.DRAFT and not rules.is_manager(actor, consultation.department_id):
