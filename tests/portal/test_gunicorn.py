@@ -86,7 +86,8 @@ def test_every_scrape_sums_the_counters_of_all_workers(app, app_config, tmp_path
         # The workers that counted so far die; the others (and their replacements) count on.
         for pid in first:
             os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
+        # gunicorn boots the replacements (imports and create_app, no preload): as long as the first start may take
+        deadline = time.monotonic() + 90
         unanswered = 0  # counted or not: a timeout while a new worker boots on a loaded machine, say
         while not _counter_pids(metrics_dir) - first and time.monotonic() < deadline:
             try:
