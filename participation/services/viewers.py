@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -27,8 +28,10 @@ class ReaderFacts:
 
 def _facts_statement(for_proposal: bool) -> sa.Select:
     """Built once per kind of page: building the expression cost more CPU than running it (measured)."""
-    user_id, consultation_id, now = sa.bindparam("user_id"), sa.bindparam("consultation_id"), sa.bindparam("now")
-    proposal_id = sa.bindparam("proposal_id") if for_proposal else None
+    user_id: Any = sa.bindparam("user_id")
+    consultation_id: Any = sa.bindparam("consultation_id")
+    now: Any = sa.bindparam("now")
+    proposal_id: Any = sa.bindparam("proposal_id") if for_proposal else None
     return sa.select(
         sa.exists().where(UserRole.user_id == user_id),
         sa.exists().where(DepartmentMembership.user_id == user_id),
