@@ -5,8 +5,8 @@ Readers share a rendering when the page would look the same for them apart from 
 `variant` (the rules' answers for the page's actions, whether the header shows staff links, whether the comment
 form still asks for a pseudonym, on a proposal's page whether they support it; the views compute it, see
 `consultation_variant` and `proposal_variant`). Filled in per request: the CSRF token of every form, the CSP
-nonce, and on the list the "Von Ihnen unterstützt" badge of the proposals this reader supports (one indexed
-query for the ids on the page).
+nonce, and on the list the "Von Ihnen unterstützt" badge of the proposals this reader supports (read with the
+reader's facts, or for someone supporting very many, one indexed query for the ids on the page).
 
 Never shared, rendered for the reader as before: a reader with something of their own on the page (a comment
 in its thread, a pending proposal of theirs on the list, their own proposal), with flashed messages waiting or
@@ -16,6 +16,7 @@ consultation's cache token like every other rendering (participation.cached_page
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -38,12 +39,17 @@ from portal.actors import Actor
 from portal.security import csp_nonce
 
 MARKING = "participation_shared_marking"  # g: this rendering is to be shared; the list marks its badges
+SUPPORTED = "participation_shared_supported"  # g: the reader's supports in the consultation, read with the facts
 
 
 def _secret_word(purpose: bytes) -> bytes:
     """Stands in for a per-reader value in stored pages: the same in every worker (they share pages) and
     unguessable, so no contribution's text can contain it."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return _keyed_word(str(current_app.config["SECRET_KEY"]).encode(), purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed_word(secret: bytes, purpose: bytes) -> bytes:
     return hmac.new(secret, b"participation " + purpose, hashlib.sha256).hexdigest()[:32].encode()
 
 
@@ -76,6 +82,7 @@ def _personal(actor: Actor, consultation: Consultation) -> bool:
 def _variant(actor: Actor, consultation: Consultation, proposal_id: int | None, actions: Iterable[str]) -> str | None:
     assert actor.user is not None
     facts = viewers.reader_facts(actor.user.id, consultation.id, proposal_id)
+    setattr(g, SUPPORTED, facts.supported)
     refused = rules.refusals(actor, consultation, actions, block_ends=facts.block_ends)
     shows_thread = proposal_id is not None or rules.COMMENT in refused
     if (facts.wrote_in_thread and shows_thread) or (proposal_id is None and facts.pending_proposal):
@@ -141,8 +148,9 @@ def _filled(actor: Actor, body: bytes) -> bytes:
     prefix = b"support-" + _secret_word(b"support") + b"-"
     if prefix not in body:
         return body
-    ids = [int(i) for i in _SUPPORT.findall(body)]
-    supported = supports.supports_of(actor, ids)
+    supported = g.get(SUPPORTED)
+    if supported is None:
+        supported = supports.supports_of(actor, [int(i) for i in _SUPPORT.findall(body)])
     badge = str(get_template_attribute("participation/_parts.html", "supported_badge")()).encode() if supported else b""
 
     def one(match: re.Match[bytes]) -> bytes:

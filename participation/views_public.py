@@ -241,7 +241,7 @@ def load_proposal(slug: str, reference: str) -> tuple[Consultation, ProposalItem
 
 
 def proposal_in(consultation: Consultation, reference: str) -> ProposalItem:
-    item = proposals.get_by_reference(current_actor(), reference)
+    item = proposals.get_by_reference(current_actor(), reference, consultation_loaded=True)
     if item.proposal.consultation_id != consultation.id:
         abort(404)
     return item

@@ -7,6 +7,7 @@ Before submitting, `similar_proposals` shows those with overlapping title words,
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -194,8 +195,9 @@ def similar_proposals(consultation_id: int, title: str, *, limit: int = 5) -> li
     return ranked[:limit]
 
 
-def _with_names(viewer_id: int | None) -> Any:
-    """Proposals with the pseudonym each appears under and whether the viewer supports it, in the same query."""
+def _with_names(viewer_id: Any) -> Any:
+    """Proposals with the pseudonym each appears under and whether the viewer supports it, in the same query.
+    `viewer_id`: a value, a bound parameter, or None (signed out)."""
     columns: list[Any] = [Proposal, Pseudonym.name]
     if viewer_id is not None:
         supports = sa.exists().where(Support.proposal_id == Proposal.id, Support.user_id == viewer_id)
@@ -275,19 +277,31 @@ def list_proposals(
 def get_proposal(actor: Actor, proposal_id: int) -> ProposalItem:
     """A proposal for its page: published ones for everyone; pending or hidden ones for their author, the
     consultation's managers and moderators (anyone else: 404)."""
-    return _get(actor, Proposal.id == proposal_id)
+    return _get(actor, "id", proposal_id)
 
 
-def get_by_reference(actor: Actor, reference: str) -> ProposalItem:
-    """The proposal with this reference (VOR-2026-000042), under the same rules as `get_proposal`."""
-    return _get(actor, Proposal.reference == reference.strip().upper())
+def get_by_reference(actor: Actor, reference: str, *, consultation_loaded: bool = False) -> ProposalItem:
+    """The proposal with this reference (VOR-2026-000042), under the same rules as `get_proposal`.
+    `consultation_loaded`: the caller has its consultation in this session already (not read again)."""
+    return _get(actor, "reference", reference.strip().upper(), with_consultation=not consultation_loaded)
 
 
-def _get(actor: Actor, where: Any) -> ProposalItem:
-    # One query: the proposal with its consultation (kept by the proposal, so later reads of the consultation in
-    # this request find it loaded), the author's pseudonym and the viewer's support.
+@functools.cache
+def _get_statement(by: str, signed_in: bool, with_consultation: bool) -> Any:
+    """Built once per kind: every proposal page asks it (building the expression cost more CPU than running it).
+    With the consultation joined (kept by the proposal, so later reads of it in this request find it loaded)
+    unless the caller has it already, the author's pseudonym and the viewer's support."""
+    key: Any = sa.bindparam("key")
+    query = _with_names(sa.bindparam("viewer") if signed_in else None).where(
+        (Proposal.id if by == "id" else Proposal.reference) == key
+    )
+    return query.options(joinedload(Proposal.consultation)) if with_consultation else query
+
+
+def _get(actor: Actor, by: str, key: Any, *, with_consultation: bool = True) -> ProposalItem:
     viewer = actor.user.id if actor.user else None
-    row = db.session.execute(_with_names(viewer).where(where).options(joinedload(Proposal.consultation))).first()
+    values = {"key": key} if viewer is None else {"key": key, "viewer": viewer}
+    row = db.session.execute(_get_statement(by, viewer is not None, with_consultation), values).first()
     if row is None:
         raise NotFound()
     proposal = row[0]

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from participation.models import ContributionState, Proposal, Pseudonym
+from participation.models import ContributionState, Proposal, Pseudonym, Support
 from participation.models_moderation import UserBlock
 from participation.services.comments import thread_of
 from portal.accounts.models import DepartmentMembership, UserRole
@@ -24,6 +24,14 @@ class ReaderFacts:
     block_ends: datetime | None  # a moderation block in force (rules.blocked_until)
     wrote_in_thread: bool  # a comment of theirs, in any state, in the thread the page shows
     pending_proposal: bool  # a proposal of theirs waiting for moderation in the consultation (on its list)
+    # On a consultation's page: the proposals of it the reader supports, for the list's badges; None if there are
+    # more than SUPPORTS_READ_AHEAD (then the page asks for the ids it shows) or on a proposal's page.
+    supported: frozenset[int] | None = None
+
+
+# A reader's supports in one consultation are read with the facts, saving the list page a round trip; someone who
+# supports more than this many gets the page's own query instead of a long string.
+SUPPORTS_READ_AHEAD = 100
 
 
 def _facts_statement(for_proposal: bool) -> sa.Select:
@@ -32,6 +40,16 @@ def _facts_statement(for_proposal: bool) -> sa.Select:
     consultation_id: Any = sa.bindparam("consultation_id")
     now: Any = sa.bindparam("now")
     proposal_id: Any = sa.bindparam("proposal_id") if for_proposal else None
+    supported: list[Any] = []
+    if not for_proposal:
+        ids = (
+            sa.select(Support.proposal_id.label("id"))
+            .join(Proposal, Proposal.id == Support.proposal_id)
+            .where(Support.user_id == user_id, Proposal.consultation_id == consultation_id)
+            .limit(SUPPORTS_READ_AHEAD + 1)
+            .subquery()
+        )
+        supported = [sa.select(sa.func.aggregate_strings(sa.cast(ids.c.id, sa.String), ",")).scalar_subquery()]
     return sa.select(
         sa.exists().where(UserRole.user_id == user_id),
         sa.exists().where(DepartmentMembership.user_id == user_id),
@@ -45,6 +63,7 @@ def _facts_statement(for_proposal: bool) -> sa.Select:
             Proposal.consultation_id == consultation_id,
             Proposal.state == ContributionState.PENDING,
         ),
+        *supported,
     )
 
 
@@ -58,12 +77,18 @@ def reader_facts(
     values = {"user_id": user_id, "consultation_id": consultation_id, "now": now or utcnow()}
     if proposal_id is not None:
         values["proposal_id"] = proposal_id
-    row = db.session.execute(_FACTS[proposal_id is not None], values).one()
-    role, member, named, block_ends, wrote, pending = row
+    # On the session's connection: a Core statement needs none of the ORM's result handling (measured).
+    row = db.session.connection().execute(_FACTS[proposal_id is not None], values).one()
+    role, member, named, block_ends, wrote, pending = row[:6]
+    supported = None
+    if proposal_id is None:
+        ids = [int(i) for i in row[6].split(",")] if row[6] else []
+        supported = frozenset(ids) if len(ids) <= SUPPORTS_READ_AHEAD else None
     return ReaderFacts(
         bool(role or member),
         bool(named),
         as_utc(block_ends) if block_ends is not None else None,
         bool(wrote),
         bool(pending),
+        supported,
     )

@@ -10,7 +10,7 @@ import secrets
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from participation.services import comments, moderation, moderation_people, pseudonyms, supports
+from participation.services import comments, moderation, moderation_people, pseudonyms, supports, viewers
 from portal.extensions import db
 from tests.builders import csrf_from
 from tests.participation import builders
@@ -58,8 +58,13 @@ def _card(html, proposal):
     return html.split(f'id="vorschlag-{proposal.reference}"')[1].split("</article>")[0]
 
 
+@pytest.mark.parametrize("read_ahead", [100, 0], ids=["supports-with-facts", "supports-of-the-page"])
 @pytest.mark.parametrize("first", ["anna", "ben"])
-def test_each_reader_sees_only_their_own_supports_and_csrf_token_on_the_list_and_the_proposal(app, world, first):
+def test_each_reader_sees_only_their_own_supports_and_csrf_token_on_the_list_and_the_proposal(
+    app, world, first, read_ahead, monkeypatch
+):
+    # read_ahead 0: anyone supporting anything counts as supporting very many, and the list asks for its own ids
+    monkeypatch.setattr(viewers, "SUPPORTS_READ_AHEAD", read_ahead)
     consultation = make_consultation(world)
     liked = make_proposal(world, consultation, world.newcomer, title="Bänke", pseudonym="Nele")
     other = make_proposal(world, consultation, world.newcomer, title="Brunnen")
@@ -93,16 +98,19 @@ def test_a_stored_page_is_served_with_few_statements_and_the_same_html(app, worl
     make_comment(world, consultation, user=world.anna, proposal_id=proposal.id, body="Annas Gedanke")
     make_comment(world, consultation, user=world.anna, body="Zum Verfahren")
     (ben,) = _signed_in(app, world.ben)
-    for url in (
-        f"/beteiligung/{consultation.slug}",
-        f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}",
+    supports.support(actor(world.ben), proposal.id)
+    # the session with the account, the consultation, the reader's facts (with the supports the list shows), and
+    # on a proposal's page the proposal with the reader's support
+    for url, expected in (
+        (f"/beteiligung/{consultation.slug}", 3),
+        (f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}", 4),
     ):
         first = _text(ben, url)
         db.session.remove()  # each request starts with an empty session, as under gunicorn
         with count_queries() as statements:
             again = _text(ben, url)
-        # the session with the account, the consultation, the reader's facts, the list's supports or the proposal
-        assert again == first and len(statements) <= 4, statements
+        assert again == first and len(statements) == expected, statements
+    assert BADGE in _card(_text(ben, f"/beteiligung/{consultation.slug}"), proposal)
 
 
 def test_an_authors_edit_link_and_pending_proposal_stay_with_them(app, world):
