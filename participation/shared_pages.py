@@ -79,9 +79,16 @@ def _personal(actor: Actor, consultation: Consultation) -> bool:
     )
 
 
-def _variant(actor: Actor, consultation: Consultation, proposal_id: int | None, actions: Iterable[str]) -> str | None:
+def _variant(
+    actor: Actor,
+    consultation: Consultation,
+    proposal_id: int | None,
+    actions: Iterable[str],
+    facts: viewers.ReaderFacts | None = None,
+) -> str | None:
     assert actor.user is not None
-    facts = viewers.reader_facts(actor.user.id, consultation.id, proposal_id)
+    if facts is None:
+        facts = viewers.reader_facts(actor.user.id, consultation.id, proposal_id)
     setattr(g, SUPPORTED, facts.supported)
     refused = rules.refusals(actor, consultation, actions, block_ends=facts.block_ends)
     shows_thread = proposal_id is not None or rules.COMMENT in refused
@@ -91,12 +98,15 @@ def _variant(actor: Actor, consultation: Consultation, proposal_id: int | None, 
     return f"staff={int(facts.staff)};named={int(facts.named)};{answers}"
 
 
-def consultation_variant(actor: Actor, consultation: Consultation, offered: list[str]) -> str | None:
+def consultation_variant(
+    actor: Actor, consultation: Consultation, offered: list[str], facts: viewers.ReaderFacts | None = None
+) -> str | None:
     """The kind of reader of a consultation's page (its list of proposals and its own thread), None if personal.
-    `offered`: the actions the page asks the rules about."""
+    `offered`: the actions the page asks the rules about; `facts`: the reader's for this page, if read already
+    (viewers.consultation_with_facts)."""
     if _personal(actor, consultation):
         return None
-    return _variant(actor, consultation, None, offered)
+    return _variant(actor, consultation, None, offered, facts)
 
 
 def proposal_variant(actor: Actor, consultation: Consultation, item: ProposalItem) -> str | None:

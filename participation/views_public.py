@@ -19,7 +19,16 @@ from participation import cached_pages, rules, shared_pages
 from participation.errors import ParticipationError
 from participation.forms import CommentForm, ListFilterForm, ProposalFilterForm, ReplyForm
 from participation.models import MAX_DEPTH, Audience, Consultation, ContributionState, Phase, PhaseKind
-from participation.services import answers, comments, consultations, contributions, images, proposals, pseudonyms
+from participation.services import (
+    answers,
+    comments,
+    consultations,
+    contributions,
+    images,
+    proposals,
+    pseudonyms,
+    viewers,
+)
 from participation.services.contributions import CommentInContext
 from participation.services.proposals import ProposalItem
 from portal import access
@@ -169,13 +178,14 @@ def overview_page() -> Any:
 @access.public
 def consultation(slug: str):
     actor = current_actor()
-    found = consultations.get_by_slug(actor, slug)
     if actor.user is None:
+        found = consultations.get_by_slug(actor, slug)
         return cached_pages.page(found, lambda: consultation_page(found))
+    found, facts = viewers.consultation_with_facts(actor, slug)
     return shared_pages.page(
         actor,
         found,
-        lambda: shared_pages.consultation_variant(actor, found, offered_actions(found)),
+        lambda: shared_pages.consultation_variant(actor, found, offered_actions(found), facts),
         lambda: consultation_page(found),
     )
 

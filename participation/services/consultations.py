@@ -291,18 +291,27 @@ def list_version(now: datetime | None = None) -> ListVersion:
     return ListVersion(digest, min(ahead, default=None))
 
 
+def by_slug_statement() -> sa.Select:
+    """The consultation at its address (bound parameter `slug`) with its phases and department."""
+    return (
+        sa.select(Consultation)
+        .where(Consultation.slug == sa.bindparam("slug"))
+        .options(joinedload(Consultation.phases), joinedload(Consultation.department))
+    )
+
+
 # Built once: every page of a consultation starts with it.
-_BY_SLUG = (
-    sa.select(Consultation)
-    .where(Consultation.slug == sa.bindparam("slug"))
-    .options(joinedload(Consultation.phases), joinedload(Consultation.department))
-)
+_BY_SLUG = by_slug_statement()
 
 
 def get_by_slug(actor: Actor, slug: str) -> Consultation:
     """The consultation at its address, with its phases and department (one query); a draft only for its
     managers (others get 404)."""
-    consultation = db.session.scalars(_BY_SLUG, {"slug": slug}).unique().one_or_none()
+    return shown_to(actor, db.session.scalars(_BY_SLUG, {"slug": slug}).unique().one_or_none())
+
+
+def shown_to(actor: Actor, consultation: Consultation | None) -> Consultation:
+    """The consultation found at an address, if the actor may see it (a draft only its managers): else 404."""
     if consultation is None:
         raise NotFound()
     if consultation.state == ConsultationState.DRAFT and not rules.is_manager(actor, consultation.department_id):

@@ -8,11 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
-from participation.models import ContributionState, Proposal, Pseudonym, Support
+from participation.models import Consultation, ContributionState, Proposal, Pseudonym, Support
 from participation.models_moderation import UserBlock
+from participation.services import consultations
 from participation.services.comments import thread_of
 from portal.accounts.models import DepartmentMembership, UserRole
+from portal.actors import Actor
 from portal.extensions import db
 from portal.timeutil import as_utc, utcnow
 
@@ -34,14 +37,11 @@ class ReaderFacts:
 SUPPORTS_READ_AHEAD = 100
 
 
-def _facts_statement(for_proposal: bool) -> sa.Select:
-    """Built once per kind of page: building the expression cost more CPU than running it (measured)."""
-    user_id: Any = sa.bindparam("user_id")
-    consultation_id: Any = sa.bindparam("consultation_id")
-    now: Any = sa.bindparam("now")
-    proposal_id: Any = sa.bindparam("proposal_id") if for_proposal else None
+def _facts(user_id: Any, consultation_id: Any, now: Any, proposal_id: Any | None) -> list[Any]:
+    """The facts' columns; the arguments are bound parameters or expressions. A consultation's page (`proposal_id`
+    None) also gets the reader's supports in it."""
     supported: list[Any] = []
-    if not for_proposal:
+    if proposal_id is None:
         ids = (
             sa.select(Support.proposal_id.label("id"))
             .join(Proposal, Proposal.id == Support.proposal_id)
@@ -50,7 +50,7 @@ def _facts_statement(for_proposal: bool) -> sa.Select:
             .subquery()
         )
         supported = [sa.select(sa.func.aggregate_strings(sa.cast(ids.c.id, sa.String), ",")).scalar_subquery()]
-    return sa.select(
+    return [
         sa.exists().where(UserRole.user_id == user_id),
         sa.exists().where(DepartmentMembership.user_id == user_id),
         sa.exists().where(Pseudonym.user_id == user_id),
@@ -64,10 +64,42 @@ def _facts_statement(for_proposal: bool) -> sa.Select:
             Proposal.state == ContributionState.PENDING,
         ),
         *supported,
+    ]
+
+
+def _facts_statement(for_proposal: bool) -> sa.Select:
+    """Built once per kind of page: building the expression cost more CPU than running it (measured)."""
+    proposal_id: Any = sa.bindparam("proposal_id") if for_proposal else None
+    user_id: Any = sa.bindparam("user_id")
+    return sa.select(*_facts(user_id, sa.bindparam("consultation_id"), sa.bindparam("now"), proposal_id))
+
+
+def _consultation_with_facts() -> sa.Select:
+    """The consultation at its address as consultations.get_by_slug reads it, each row with the reader's facts
+    for its page: one round trip instead of two. The consultation's id is looked up by its address once (an
+    uncorrelated subquery), not for each of the rows the joined phases make."""
+    at_address = aliased(Consultation)
+    consultation_id = sa.select(at_address.id).where(at_address.slug == sa.bindparam("slug")).scalar_subquery()
+    return consultations.by_slug_statement().add_columns(
+        *_facts(sa.bindparam("user_id"), consultation_id, sa.bindparam("now"), None)
     )
 
 
 _FACTS = {for_proposal: _facts_statement(for_proposal) for for_proposal in (False, True)}
+
+
+_CONSULTATION_WITH_FACTS = _consultation_with_facts()
+
+
+def consultation_with_facts(actor: Actor, slug: str, now: datetime | None = None) -> tuple[Consultation, ReaderFacts]:
+    """For a signed-in reader of a consultation's page: the consultation (as consultations.get_by_slug gives it,
+    404 alike) and the reader's facts for its page, in one statement."""
+    assert actor.user is not None
+    values = {"slug": slug, "user_id": actor.user.id, "now": now or utcnow()}
+    row = db.session.execute(_CONSULTATION_WITH_FACTS, values).unique().one_or_none()
+    consultation = consultations.shown_to(actor, row[0] if row is not None else None)
+    assert row is not None
+    return consultation, _read_facts(tuple(row[1:]), for_proposal=False)
 
 
 def reader_facts(
@@ -79,9 +111,13 @@ def reader_facts(
         values["proposal_id"] = proposal_id
     # On the session's connection: a Core statement needs none of the ORM's result handling (measured).
     row = db.session.connection().execute(_FACTS[proposal_id is not None], values).one()
+    return _read_facts(tuple(row), for_proposal=proposal_id is not None)
+
+
+def _read_facts(row: tuple[Any, ...], *, for_proposal: bool) -> ReaderFacts:
     role, member, named, block_ends, wrote, pending = row[:6]
     supported = None
-    if proposal_id is None:
+    if not for_proposal:
         ids = [int(i) for i in row[6].split(",")] if row[6] else []
         supported = frozenset(ids) if len(ids) <= SUPPORTS_READ_AHEAD else None
     return ReaderFacts(

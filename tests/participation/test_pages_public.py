@@ -109,6 +109,7 @@ def test_a_draft_is_not_found_for_the_public_but_shown_to_its_manager(client, wo
     sign_in(client, world.anna)
     _page(client, f"/beteiligung/{draft.slug}", 404)
     _page(client, f"/beteiligung/{draft.slug}/vorschlag", 404)
+    _page(client, "/beteiligung/gibt-es-nicht", 404)
     world.manager.totp_enabled_at = utcnow()
     db.session.commit()
     sign_in(client, world.manager)
