@@ -109,11 +109,14 @@ def consultation_variant(
     return _variant(actor, consultation, None, offered, facts)
 
 
-def proposal_variant(actor: Actor, consultation: Consultation, item: ProposalItem) -> str | None:
-    """The kind of reader of a proposal's page, None if personal."""
+def proposal_variant(
+    actor: Actor, consultation: Consultation, item: ProposalItem, facts: viewers.ReaderFacts | None = None
+) -> str | None:
+    """The kind of reader of a proposal's page, None if personal. `facts`: the reader's for this page, if read
+    already (viewers.consultation_with_facts)."""
     if _personal(actor, consultation) or item.own or item.proposal.state != ContributionState.PUBLISHED:
         return None
-    variant = _variant(actor, consultation, item.proposal.id, (rules.COMMENT, rules.SUPPORT))
+    variant = _variant(actor, consultation, item.proposal.id, (rules.COMMENT, rules.SUPPORT), facts)
     return None if variant is None else f"supported={int(item.supported)};{variant}"
 
 

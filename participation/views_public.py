@@ -261,16 +261,17 @@ def proposal_in(consultation: Consultation, reference: str) -> ProposalItem:
 @access.public
 def proposal(slug: str, reference: str):
     actor = current_actor()
-    consultation = consultations.get_by_slug(actor, slug)
     if actor.user is None:
+        consultation = consultations.get_by_slug(actor, slug)
         return cached_pages.page(
             consultation, lambda: proposal_page(consultation, proposal_in(consultation, reference))
         )
+    consultation, facts = viewers.consultation_with_facts(actor, slug, reference)
     item = proposal_in(consultation, reference)
     return shared_pages.page(
         actor,
         consultation,
-        lambda: shared_pages.proposal_variant(actor, consultation, item),
+        lambda: shared_pages.proposal_variant(actor, consultation, item, facts),
         lambda: proposal_page(consultation, item),
     )
 

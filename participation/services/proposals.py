@@ -283,7 +283,12 @@ def get_proposal(actor: Actor, proposal_id: int) -> ProposalItem:
 def get_by_reference(actor: Actor, reference: str, *, consultation_loaded: bool = False) -> ProposalItem:
     """The proposal with this reference (VOR-2026-000042), under the same rules as `get_proposal`.
     `consultation_loaded`: the caller has its consultation in this session already (not read again)."""
-    return _get(actor, "reference", reference.strip().upper(), with_consultation=not consultation_loaded)
+    return _get(actor, "reference", normal_reference(reference), with_consultation=not consultation_loaded)
+
+
+def normal_reference(reference: str) -> str:
+    """A proposal's reference as stored, from what was typed or linked (vor-2026-000042 → VOR-2026-000042)."""
+    return reference.strip().upper()
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from participation.models import Consultation, ContributionState, Proposal, Pseudonym, Support
 from participation.models_moderation import UserBlock
-from participation.services import consultations
+from participation.services import consultations, proposals
 from participation.services.comments import thread_of
 from portal.accounts.models import DepartmentMembership, UserRole
 from portal.actors import Actor
@@ -74,32 +74,43 @@ def _facts_statement(for_proposal: bool) -> sa.Select:
     return sa.select(*_facts(user_id, sa.bindparam("consultation_id"), sa.bindparam("now"), proposal_id))
 
 
-def _consultation_with_facts() -> sa.Select:
+def _consultation_with_facts(for_proposal: bool) -> sa.Select:
     """The consultation at its address as consultations.get_by_slug reads it, each row with the reader's facts
-    for its page: one round trip instead of two. The consultation's id is looked up by its address once (an
-    uncorrelated subquery), not for each of the rows the joined phases make."""
+    for its page or for the page of its proposal with the given reference: one round trip instead of two. The
+    ids are looked up by address and reference once (uncorrelated subqueries), not for each of the rows the
+    joined phases make."""
     at_address = aliased(Consultation)
     consultation_id = sa.select(at_address.id).where(at_address.slug == sa.bindparam("slug")).scalar_subquery()
+    proposal_id = None
+    if for_proposal:
+        with_reference = aliased(Proposal)
+        proposal_id = (
+            sa.select(with_reference.id).where(with_reference.reference == sa.bindparam("reference")).scalar_subquery()
+        )
     return consultations.by_slug_statement().add_columns(
-        *_facts(sa.bindparam("user_id"), consultation_id, sa.bindparam("now"), None)
+        *_facts(sa.bindparam("user_id"), consultation_id, sa.bindparam("now"), proposal_id)
     )
 
 
 _FACTS = {for_proposal: _facts_statement(for_proposal) for for_proposal in (False, True)}
+_CONSULTATION_WITH_FACTS = {for_proposal: _consultation_with_facts(for_proposal) for for_proposal in (False, True)}
 
 
-_CONSULTATION_WITH_FACTS = _consultation_with_facts()
-
-
-def consultation_with_facts(actor: Actor, slug: str, now: datetime | None = None) -> tuple[Consultation, ReaderFacts]:
-    """For a signed-in reader of a consultation's page: the consultation (as consultations.get_by_slug gives it,
-    404 alike) and the reader's facts for its page, in one statement."""
+def consultation_with_facts(
+    actor: Actor, slug: str, reference: str | None = None, now: datetime | None = None
+) -> tuple[Consultation, ReaderFacts]:
+    """For a signed-in reader of a consultation's page (or of the page of its proposal `reference`): the
+    consultation (as consultations.get_by_slug gives it, 404 alike) and the reader's facts for the page, in one
+    statement. Whether the proposal exists and belongs to it is the caller's to check."""
     assert actor.user is not None
     values = {"slug": slug, "user_id": actor.user.id, "now": now or utcnow()}
-    row = db.session.execute(_CONSULTATION_WITH_FACTS, values).unique().one_or_none()
+    if reference is not None:
+        values["reference"] = proposals.normal_reference(reference)
+    statement = _CONSULTATION_WITH_FACTS[reference is not None]
+    row = db.session.execute(statement, values).unique().one_or_none()
     consultation = consultations.shown_to(actor, row[0] if row is not None else None)
     assert row is not None
-    return consultation, _read_facts(tuple(row[1:]), for_proposal=False)
+    return consultation, _read_facts(tuple(row[1:]), for_proposal=reference is not None)
 
 
 def reader_facts(

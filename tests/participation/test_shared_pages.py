@@ -99,11 +99,11 @@ def test_a_stored_page_is_served_with_few_statements_and_the_same_html(app, worl
     make_comment(world, consultation, user=world.anna, body="Zum Verfahren")
     (ben,) = _signed_in(app, world.ben)
     supports.support(actor(world.ben), proposal.id)
-    # the session with the account; on the list the consultation with the reader's facts (and the supports it
-    # shows); on a proposal's page the consultation, the proposal with the reader's support, the reader's facts
+    # the session with the account, the consultation with the reader's facts for the page (on the list with the
+    # supports it shows), on a proposal's page the proposal with the reader's support
     for url, expected in (
         (f"/beteiligung/{consultation.slug}", 2),
-        (f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}", 4),
+        (f"/beteiligung/{consultation.slug}/vorschlaege/{proposal.reference}", 3),
     ):
         first = _text(ben, url)
         db.session.remove()  # each request starts with an empty session, as under gunicorn
