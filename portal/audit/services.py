@@ -37,7 +37,29 @@ class RecordedEvent:
     occurred_at: datetime
 
 
-def record(
+def record(action: str, actor: Actor, **event: Any) -> RecordedEvent:
+    """Write one event in the current transaction; it is chained (seq, hash) once the transaction commits.
+
+    The arguments are prepare()'s: the action, the actor, `target` (or `target_type` and `target_id`),
+    `subject_user_id`, `outcome` and the details.
+    """
+    pending = prepare(action, actor, **event)
+    # Core, not the ORM: the sequencer deletes the row again, maybe in this very transaction (SQLite).
+    db.session.connection().execute(sequencer.INSERT_PENDING, pending.row)
+    return queued(pending)
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event checked and ready for the queue, not yet written: `row` is its audit_pending row (the values of
+    sequencer.INSERT_PENDING). Write it with record(), or in a statement of your own (queue_cte()) followed by
+    queued()."""
+
+    row: dict[str, Any]
+    event: RecordedEvent
+
+
+def prepare(
     action: str,
     actor: Actor,
     *,
@@ -47,8 +69,8 @@ def record(
     subject_user_id: int | None = None,
     outcome: str = "success",
     **details: Any,
-) -> RecordedEvent:
-    """Write one event in the current transaction; it is chained (seq, hash) once the transaction commits.
+) -> PendingEvent:
+    """Everything record() does before it writes: the event's checks, its masked canonical details, its key.
 
     `target` may be a model instance (its table name and id are used). Detail keys are checked against the
     declared action; values that look like secrets are masked. `purpose`, `legal_basis` and `department_id`
@@ -68,8 +90,11 @@ def record(
     if has_request_context():
         request_id = g.get("request_id")
         ip = request.remote_addr
-    fields: dict[str, Any] = {
-        "occurred_at": utcnow(),
+    occurred_at = utcnow()
+    event_key = secrets.token_hex(16)
+    row: dict[str, Any] = {
+        "event_key": event_key,
+        "occurred_at": occurred_at,
         "actor_type": actor.kind,
         "actor_id": actor.id,
         "on_behalf_of": actor.on_behalf_of,
@@ -82,15 +107,55 @@ def record(
         "ip": ip,
         "outcome": outcome,
     }
-    event_key = secrets.token_hex(16)
-    # Core, not the ORM: the sequencer deletes the row again, maybe in this very transaction (SQLite).
-    db.session.connection().execute(sequencer.INSERT_PENDING, {"event_key": event_key, **fields})
+    return PendingEvent(row, RecordedEvent(event_key=event_key, action=action, occurred_at=occurred_at))
+
+
+def queued(pending: PendingEvent) -> RecordedEvent:
+    """After the pending row was written in the current transaction: chain it now (SQLite) or have it chained
+    after the commit. Whoever writes the row itself must call this, or the event waits for the job."""
     if sequencer.chains_at_record():
         sequencer.chain_in_session()
     else:
         sequencer.note_queued()
-    log.debug("audit %s %s", action, outcome, extra={"audit_event_key": event_key, "action": action})
-    return RecordedEvent(event_key=event_key, action=action, occurred_at=fields["occurred_at"])
+    event = pending.event
+    log.debug(
+        "audit %s %s",
+        event.action,
+        pending.row["outcome"],
+        extra={"audit_event_key": event.event_key, "action": event.action},
+    )
+    return event
+
+
+# The parameters of queue_cte() are named with this prefix, so they can sit beside the outer statement's own.
+QUEUE_PARAM_PREFIX = "queued_"
+
+
+def queue_cte(name: str = "queued") -> sa.CTE:
+    """audit_pending's INSERT as a common table expression, to be attached (add_cte) to another INSERT on
+    PostgreSQL, which then writes both rows in one round trip; bind it with queue_params()."""
+    return (
+        sa.insert(sequencer.PENDING)
+        .values(
+            {
+                column.name: sa.bindparam(QUEUE_PARAM_PREFIX + column.name, type_=column.type)
+                for column in sequencer.PENDING.c
+                if column.name != "id"
+            }
+        )
+        .cte(name)
+    )
+
+
+def queue_params(pending: PendingEvent) -> dict[str, Any]:
+    return {QUEUE_PARAM_PREFIX + name: value for name, value in pending.row.items()}
+
+
+def writes_in_one_statement() -> bool:
+    """Whether a caller may write the pending row with its own INSERT (queue_cte()): on PostgreSQL, where a
+    data-modifying CTE exists, and only when the event is chained after the commit (at record, chaining wants
+    the row written first)."""
+    return db.session.get_bind().dialect.name == "postgresql" and not sequencer.chains_at_record()
 
 
 def record_now(action: str, actor: Actor, **kwargs: Any) -> AuditEvent:

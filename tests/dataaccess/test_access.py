@@ -424,7 +424,10 @@ def test_when_the_audit_event_cannot_be_written_the_access_fails_and_returns_not
     def broken(*args, **kwargs):
         raise RuntimeError("audit store unavailable")
 
+    # record() writes the event where the queue row has a statement of its own (SQLite), prepare() where it goes
+    # with the log row (PostgreSQL): either fails here.
     monkeypatch.setattr(access.audit, "record", broken)
+    monkeypatch.setattr(access.audit, "prepare", broken)
     returned = []
     with pytest.raises(RuntimeError, match="audit store unavailable"):
         returned.append(_read(world, agreement.reference))

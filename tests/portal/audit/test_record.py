@@ -91,3 +91,27 @@ def test_secrets_never_reach_the_trail_whatever_their_key_is_called(app):
     }
     for secret in ("hunter2", "abc", "xyz", "123456"):
         assert secret not in event.details
+
+
+def test_a_prepared_event_is_written_by_its_caller_and_then_chained_like_a_recorded_one(app):
+    from portal.audit import sequencer
+
+    with transaction():
+        pending = audit.prepare("department.saved", SYSTEM, target_type="department", target_id=7, name="Bauamt")
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(sequencer.PENDING)) == 0
+        db.session.connection().execute(sequencer.INSERT_PENDING, pending.row)
+        prepared = audit.queued(pending)
+    with transaction():
+        recorded = audit.record("department.saved", SYSTEM, target_type="department", target_id=7, name="Bauamt")
+
+    first, second = _events()
+    assert (first.event_key, second.event_key) == (prepared.event_key, recorded.event_key)
+    assert first.occurred_at == prepared.occurred_at
+    columns = ("actor_type", "actor_id", "action", "target_type", "target_id", "details", "outcome")
+    assert [getattr(first, c) for c in columns] == [getattr(second, c) for c in columns]
+    assert second.prev_hash == first.hash == hash_of(first)
+
+
+def test_prepare_refuses_what_record_refuses(app):
+    with pytest.raises(ValueError, match="must be a non-empty string"):
+        audit.prepare("account.logout", SYSTEM, purpose="  ")
