@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime
@@ -13,21 +14,34 @@ GENESIS_HASH = "0" * 64
 SECRET_KEYS = {"password", "token", "secret", "code", "totp", "authorization", "recovery_code"}
 
 
+# What json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str) builds per call,
+# built once: every audited use case and every hash of the chain goes through it.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(value)
 
 
 def mask_secrets(details: dict[str, Any]) -> dict[str, Any]:
     """Never let a secret into the trail, however a caller named it."""
     masked: dict[str, Any] = {}
     for key, value in details.items():
-        if any(s in key.lower() for s in SECRET_KEYS):
+        if _is_secret_key(key):
             masked[key] = "***"
         elif isinstance(value, dict):
             masked[key] = mask_secrets(value)
         else:
             masked[key] = value
     return masked
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_key(key: str) -> bool:
+    """Detail keys are mostly the same few names in every event: each is looked at once per process (bounded, in
+    case some caller builds keys from data)."""
+    lowered = key.lower()
+    return any(s in lowered for s in SECRET_KEYS)
 
 
 def format_time(value: datetime) -> str:
