@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, request
+from flask import Response, current_app, has_request_context, request
 from flask_smorest import abort
 
 from appointments.errors import BookingError
@@ -137,6 +137,31 @@ class SlotSearchSchema(ma.Schema):
         else:
             data["items"], data["field"] = [(sid, data["quantity"]) for sid in data["service"]], "service"
         return data
+
+
+class _RememberedSlotSearchSchema(SlotSearchSchema):
+    """SlotSearchSchema, with what it loaded kept per query string: a search is mostly the same few URLs again
+    (a month from tomorrow, per service and location), and loading them cost more CPU than answering from the
+    cache. Loading depends on nothing but the query string, so a kept result is the one loading would give;
+    errors are never kept. Each caller gets its own copy (the view may add to it)."""
+
+    KEPT = 512
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: dict[tuple[bytes, Any], dict[str, Any]] = {}
+
+    def load(self, data: Any, *, many: bool | None = None, partial: Any = None, unknown: Any = None) -> Any:
+        if many or partial or not has_request_context():
+            return super().load(data, many=many, partial=partial, unknown=unknown)
+        key = (request.query_string, unknown)
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = super().load(data, unknown=unknown)
+            if len(self._kept) >= self.KEPT:
+                self._kept.clear()  # simpler than an LRU, and a full set of distinct searches is rare
+            self._kept[key] = kept
+        return dict(kept)
 
 
 class FreeSlotSchema(ma.Schema):
@@ -269,7 +294,7 @@ def _compact_body(entry: availability.CachedSearch, query: dict[str, Any]) -> by
 
 
 @blp.route("/slots")
-@blp.arguments(SlotSearchSchema, location="query")
+@blp.arguments(_RememberedSlotSearchSchema, location="query")
 @blp.response(200, FreeSlotListSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified: the `If-None-Match` ETag is still current")
 @access.public

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask import request
 
 from appointments.models import Closure, LocationSettings
 from portal.extensions import db
@@ -248,3 +249,29 @@ def test_berlin_iso_matches_isoformat_in_summer_winter_and_on_dst_sundays(day):
     start = datetime.combine(day, datetime.min.time(), tzinfo=UTC) - timedelta(hours=3)
     starts = [start + timedelta(minutes=5 * n) for n in range(12 * 30)] + [start + timedelta(seconds=30)]
     assert berlin_iso(starts) == [s.astimezone(BERLIN).isoformat() for s in starts]
+
+
+def test_a_slot_search_is_loaded_once_per_query_string_and_an_error_is_never_kept(client, office, monkeypatch):
+    from appointments.api_catalogue import SlotSearchSchema
+
+    location, passport, _certificate = office
+    loads = []
+    original = SlotSearchSchema.load
+
+    def counted(self, *args, **kwargs):
+        loads.append(request.query_string)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SlotSearchSchema, "load", counted)
+    day = next_open_tuesday()
+    good = f"{API}/slots?service={passport.id}&location={location.id}&from={day}&to={day}"
+    answers = [client.get(good) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200] * 3 and answers[0].data == answers[2].data
+    assert len(loads) == 1  # the same query string: loaded once
+    other = client.get(good + "&quantity=1")
+    assert other.status_code == 200 and other.data == answers[0].data and len(loads) == 2
+    backwards = f"{API}/slots?service={passport.id}&location={location.id}&from={day}&to=2000-01-01"
+    for _ in range(2):
+        response = client.get(backwards)
+        assert response.status_code == 422 and "nicht vor" in response.get_data(as_text=True)
+    assert len(loads) == 4  # refused by the schema itself each time, never kept
