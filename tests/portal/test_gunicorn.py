@@ -83,22 +83,25 @@ def test_every_scrape_sums_the_counters_of_all_workers(app, app_config, tmp_path
             probes += 1
         first = _counter_pids(metrics_dir)
         assert first and 1 not in first  # the stale file is gone
-        # The workers that counted so far die; the others (and their replacements) count on.
-        for pid in first:
-            os.kill(pid, signal.SIGKILL)
-        # gunicorn boots the replacements (imports and create_app, no preload): as long as the first start may take
+        # One worker that counted dies; the scrapes must still include its count. Only one: with both gone, the
+        # test would wait for gunicorn to boot replacements, which on CI's loaded machine took longer than 90 s
+        # once (replacements are not what this test is about).
+        os.kill(min(first), signal.SIGKILL)
         deadline = time.monotonic() + 90
-        unanswered = 0  # counted or not: a timeout while a new worker boots on a loaded machine, say
-        while not _counter_pids(metrics_dir) - first and time.monotonic() < deadline:
+        unanswered = 0  # counted or not: a connection the killed worker had accepted, say
+        answered = 0
+        while answered < 5 and time.monotonic() < deadline:
+            assert server.poll() is None, "gunicorn exited:\n" + log.read_text(errors="replace")[-3000:]
             try:
                 status = _get(base + "/readyz")[0]
-            except OSError:  # a connection the killed worker had accepted
+            except OSError:
                 unanswered += 1
                 time.sleep(0.1)
                 continue
             assert status == 200
             probes += 1
-        assert _counter_pids(metrics_dir) - first, "no other worker answered"
+            answered += 1
+        assert answered == 5, "no worker answered after the kill:\n" + log.read_text(errors="replace")[-3000:]
         auth = {"Authorization": f"Bearer {token}"}
         for _ in range(4):  # before: each scrape showed the count of whichever worker answered it
             status, text = _get(base + "/metrics", auth)
