@@ -17,6 +17,7 @@ from portal.api.blueprint import Blueprint
 from portal.departments.texts import FEE_KINDS
 from portal.extensions import limiter
 from portal.inputs import as_id
+from portal.reads_alone import reads_alone
 from portal.timeutil import BERLIN
 
 MAX_RANGE_DAYS = 31
@@ -215,6 +216,7 @@ def _unprocessable(field: str, message: str) -> None:
 @blp.route("/services")
 @blp.response(200, BookableServiceSchema(many=True))
 @access.public
+@reads_alone
 @limiter.limit(_search_limit)
 def list_services():
     """Services that can be booked, with the locations offering them and their durations there."""
@@ -240,6 +242,7 @@ def list_services():
 @blp.arguments(LocationSearchSchema, location="query")
 @blp.response(200, BookableLocationSchema(many=True))
 @access.public
+@reads_alone
 @limiter.limit(_search_limit)
 def list_locations(query: dict[str, Any]):
     """Locations offering a service, with the service's duration there (422 for an unknown service)."""
@@ -298,6 +301,7 @@ def _compact_body(entry: availability.CachedSearch, query: dict[str, Any]) -> by
 @blp.response(200, FreeSlotListSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified: the `If-None-Match` ETag is still current")
 @access.public
+@reads_alone
 @limiter.limit(_search_limit)
 def list_slots(query: dict[str, Any]):
     """Free start times at a location, with the seats left at each.

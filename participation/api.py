@@ -44,6 +44,7 @@ from portal import access
 from portal.actors import Actor, current_actor
 from portal.api.blueprint import Blueprint
 from portal.errors import problem
+from portal.reads_alone import reads_alone
 from portal.timeutil import as_utc, utcnow
 from portal.urls import absolute_url
 
@@ -238,6 +239,7 @@ def _iso(value: Any) -> str:
 @blp.arguments(ConsultationQuerySchema, location="query")
 @blp.response(200, ParticipationConsultationListSchema)
 @access.public
+@reads_alone
 def list_consultations(args: dict[str, Any]):
     """Public consultations: `open` (a phase running, closing soonest first; the default), `upcoming` (starting
     soonest first) or `closed` (most recent first), optionally of one district or topic. Drafts never appear."""
@@ -250,6 +252,7 @@ def list_consultations(args: dict[str, Any]):
 @blp.response(200, ParticipationConsultationSchema)
 @blp.alt_response(404, description="No such consultation (or a draft)")
 @access.public
+@reads_alone
 def get_consultation(consultation_id: int):
     """A consultation with its phases, the actions the phase in force opens, and for you each action the
     timeline offers with whether you may do it now (and if not, the rule's code and message)."""
@@ -263,6 +266,7 @@ def get_consultation(consultation_id: int):
 @blp.alt_response(400, description="A cursor that does not exist (`bad_cursor`)")
 @blp.alt_response(404, description="No such consultation")
 @access.public
+@reads_alone
 def list_proposals(args: dict[str, Any], consultation_id: int):
     """One page of the consultation's published proposals (and your own pending ones): `newest` first or most
     `supported` first, optionally of one category. Pass `next_cursor` back as `cursor` for the next page."""
@@ -285,6 +289,7 @@ def list_proposals(args: dict[str, Any], consultation_id: int):
 @blp.alt_response(400, description="A cursor that does not exist (`bad_cursor`)")
 @blp.alt_response(404, description="No such consultation")
 @access.public
+@reads_alone
 def consultation_comments(args: dict[str, Any], consultation_id: int):
     """One page of the comments on the consultation itself (not on a proposal), oldest first, each with its first
     replies (and theirs). A fixed number of queries per page, however long the thread."""
@@ -311,6 +316,7 @@ def consultation_comments(args: dict[str, Any], consultation_id: int):
 @blp.response(200, ParticipationProposalSchema)
 @blp.alt_response(404, description="No such proposal, or not one you may see")
 @access.public
+@reads_alone
 def get_proposal(proposal_id: int):
     """A proposal. Pending and hidden ones only for their author (and the consultation's staff)."""
     item = proposals.get_proposal(current_actor(), proposal_id)
@@ -323,6 +329,7 @@ def get_proposal(proposal_id: int):
 @blp.alt_response(400, description="A cursor that does not exist (`bad_cursor`)")
 @blp.alt_response(404, description="No such proposal, or not one you may see")
 @access.public
+@reads_alone
 def proposal_comments(args: dict[str, Any], proposal_id: int):
     """One page of a proposal's comments, oldest first, each with its first `replies` replies (and theirs);
     `more_replies` marks a comment with more, `replies_url` pages through them. Hidden comments keep their place
@@ -352,6 +359,7 @@ def proposal_comments(args: dict[str, Any], proposal_id: int):
 @blp.response(200, ParticipationCommentSchema)
 @blp.alt_response(404, description="No such comment, or not one you may see")
 @access.public
+@reads_alone
 def get_comment(comment_id: int):
     """One comment (without its replies: see `replies_url`)."""
     return comment_view(contributions.get_comment(current_actor(), comment_id).item)
@@ -363,6 +371,7 @@ def get_comment(comment_id: int):
 @blp.alt_response(400, description="A cursor that does not exist (`bad_cursor`)")
 @blp.alt_response(404, description="No such comment")
 @access.public
+@reads_alone
 def comment_replies(args: dict[str, Any], comment_id: int):
     """One page of a comment's direct replies, oldest first, each with its own first replies."""
     actor = current_actor()

@@ -33,6 +33,7 @@ from participation.services.contributions import CommentInContext
 from participation.services.proposals import ProposalItem
 from portal import access
 from portal.actors import Actor, current_actor
+from portal.reads_alone import reads_alone
 from portal.timeutil import utcnow
 
 bp = Blueprint("participation", __name__, url_prefix="/beteiligung")
@@ -146,6 +147,7 @@ def _cursor_page(fetch: Any) -> Any:
 
 @bp.get("/")
 @access.public
+@reads_alone
 def index():
     return cached_pages.listing(overview_page)
 
@@ -176,6 +178,7 @@ def overview_page() -> Any:
 
 @bp.get("/<slug>")
 @access.public
+@reads_alone
 def consultation(slug: str):
     actor = current_actor()
     if actor.user is None:
@@ -259,6 +262,7 @@ def proposal_in(consultation: Consultation, reference: str) -> ProposalItem:
 
 @bp.get("/<slug>/vorschlaege/<reference>")
 @access.public
+@reads_alone
 def proposal(slug: str, reference: str):
     actor = current_actor()
     if actor.user is None:
@@ -330,6 +334,7 @@ def proposal_page(
 
 @bp.get("/kommentare/<int:comment_id>")
 @access.public
+@reads_alone
 def comment(comment_id: int):
     actor = current_actor()
     consultation = contributions.consultation_of_comment(actor, comment_id)

@@ -95,9 +95,10 @@ def create_app(test_config: dict[str, Any] | None = None, env: str | None = None
     # A statement's parameters are a citizen's name and e-mail address: never in an exception's text (logs).
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     db.init_app(app)
-    from portal import connections
+    from portal import connections, reads_alone
 
     connections.init_app(app)
+    reads_alone.init_app(app)
     app.cli.add_command(MigrationCommands(app))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
 
 from portal.extensions import db
+from portal.reads_alone import refuse_unit_of_work
 
 
 @contextmanager
@@ -18,6 +19,7 @@ def transaction() -> Iterator[scoped_session]:
     expired): once a change is committed, nothing in the request may turn its success into a 5xx, not even a
     database that went away a moment later (issue 11, finding 6: a committed booking answered 500 because the
     view read `booking.reference`, which reloaded it)."""
+    refuse_unit_of_work()
     try:
         yield db.session
         _commit_keeping_state()

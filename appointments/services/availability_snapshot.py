@@ -34,7 +34,8 @@ class Snapshot:
     claims_end: datetime | None  # the first moment a reservation or cool-down among them runs out
 
 
-# Bound by name, the same text every time: psycopg prepares it after a few executions.
+# Bound by name, the same text every time: psycopg prepares it after five executions on a connection, since the
+# slots API reads without a transaction (portal.reads_alone) and so no ROLLBACK makes psycopg forget its count.
 _ONE_STATEMENT = sa.text(
     """
     SELECT s.active, s.slot_minutes, s.counters, s.held_back_seats, s.horizon_days, s.min_notice_minutes,

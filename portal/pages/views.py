@@ -26,6 +26,7 @@ from portal.extensions import limiter
 from portal.i18n import LANGUAGE_COOKIE
 from portal.pages import services
 from portal.pages.forms import AccessibilityFeedbackForm
+from portal.reads_alone import reads_alone
 
 bp = Blueprint("pages", __name__)
 HEALTHY = b'{"status":"ok"}\n'  # encoded once: probes come every few seconds from every balancer
@@ -161,6 +162,7 @@ def favicon():
 
 @bp.get("/readyz")
 @access.public
+@reads_alone
 def readyz():
     """Readiness: the database, the shared rate-limit store and the mail relay answer (see portal.health)."""
     failures = health.readiness()
